@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up (a virtual environment in .venv) and run the main job.
+# This is the README's first command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg
+.venv/bin/python -m course "$@"

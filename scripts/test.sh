@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up (a virtual environment in .venv with the dev and oracle extras) and run the whole test suite.
+# This is the README's test command and what CI (.ci/run) runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,oracle]'
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
+.venv/bin/python -m pytest -n 2 --dist loadfile -q "$@"
