@@ -47,16 +47,17 @@ def test_digits_raw_has_1797_images_of_8x8_counts_0_to_16_and_ten_classes():
 
 
 def test_digits_splits_are_disjoint_cover_everything_and_are_stratified():
-    raw = load_digits_raw()[0].reshape(1797, 64) / 16
+    images, labels = load_digits_raw()
     parts = {s: load_digits(s, dtype=np.float64) for s in ("train", "val", "test")}
     assert [len(parts[s][0]) for s in ("train", "val", "test")] == [1197, 300, 300]
-    rows = {s: {x.tobytes() for x in parts[s][0]} for s in parts}
-    # a few digits images are exact duplicates, so compare multisets of rows through indices instead
-    keys = {r.tobytes(): i for i, r in enumerate(raw)}
-    assert sum(len(r) for r in rows.values()) >= 1790
-    all_x = np.concatenate([parts[s][0] for s in parts])
-    assert sorted(map(bytes, (x.tobytes() for x in all_x))) == sorted(r.tobytes() for r in raw)
-    assert all(x.tobytes() in keys for x in all_x)
+
+    # the three splits together are the full data set as a multiset of (image, label) rows, so none
+    # is repeated or missing (a few digits images are exact duplicates, hence multisets, not sets)
+    def rows(X, y):
+        return sorted(x.tobytes() + bytes([int(t)]) for x, t in zip(X, y, strict=True))
+
+    split_rows = sorted(r for s in parts for r in rows((parts[s][0] * 16).astype(np.uint8), parts[s][1]))
+    assert split_rows == rows(images.reshape(1797, 64), labels)
     for s in ("val", "test"):
         counts = np.bincount(parts[s][1], minlength=10)
         assert counts.min() >= 28 and counts.max() <= 32, f"{s} split is not stratified: {counts}"
@@ -107,7 +108,12 @@ def test_text_splits_are_contiguous_and_rejoin_to_the_text():
 
 
 @pytest.mark.parametrize(
-    "make", [lambda r: make_spirals(50, 3, 0.2, r), lambda r: make_circles(150, rng=r), lambda r: make_xor(150, 0.1, r)]
+    "make",
+    [
+        lambda r: make_spirals(50, 3, 0.2, r),
+        lambda r: make_circles(150, rng=r),
+        lambda r: make_xor(150, 0.1, r),
+    ],
 )
 def test_toy_sets_are_reproducible_from_the_generator(make):
     X1, y1 = make(np.random.default_rng(3))
