@@ -1,0 +1,223 @@
+"""Convolution: naive loops, im2col + GEMM and the dense matrix agree, and their gradients are right."""
+
+from functools import partial
+
+import numpy as np
+import pytest
+
+from course.convolution import (
+    Conv2d,
+    col2im,
+    conv_as_matrix,
+    conv_backward_im2col,
+    conv_backward_naive,
+    conv_forward_im2col,
+    conv_forward_naive,
+    im2col,
+)
+from course.gradcheck import check_module, check_pair, rel_error
+
+# (N, C, H, W, F, HH, WW, stride, pad): square and non-square images and filters, strides 1 to 3, pads 0 to 2.
+CONFIGS = [
+    (2, 2, 5, 5, 3, 3, 3, 1, 0),
+    (2, 2, 5, 4, 3, 3, 3, 1, 1),
+    (1, 3, 6, 7, 2, 3, 2, 2, 1),
+    (2, 2, 7, 6, 2, 2, 3, 2, 0),
+    (1, 2, 5, 5, 2, 3, 3, 3, 2),
+]
+
+
+def _data(config, seed=0, dtype=np.float64):
+    N, C, H, W, F, HH, WW, _, _ = config
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((F, C, HH, WW)).astype(dtype)
+    b = rng.standard_normal(F).astype(dtype)
+    return x, w, b
+
+
+def test_conv_forward_naive_matches_hand_computed_cross_correlation():
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    w = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])  # out = x[i, j] - x[i + 1, j + 1] = -4 everywhere
+    out, _ = conv_forward_naive(x, w, np.array([0.5]))
+    np.testing.assert_allclose(out, np.full((1, 1, 2, 2), -3.5))
+    out_padded, _ = conv_forward_naive(x, w, np.array([0.0]), stride=2, pad=1)
+    # Padded 5x5 input, windows at (0, 0), (0, 2), (2, 0), (2, 2): top-left windows see only x's corner.
+    np.testing.assert_allclose(out_padded, [[[[0.0, -2.0], [-6.0, 4.0 - 8.0]]]])
+
+
+def test_conv_output_size_floors_when_the_filter_does_not_tile_the_input():
+    x, w, b = _data((1, 1, 6, 6, 1, 3, 3, 2, 0))
+    out, _ = conv_forward_im2col(x, w, b, stride=2, pad=0)
+    assert out.shape == (1, 1, 2, 2)  # 1 + (6 - 3) // 2 = 2; the last input row/column is never read
+    dx, _, _ = conv_backward_im2col(np.ones_like(out), _)
+    assert np.all(dx[..., 5, :] == 0) and np.all(dx[..., :, 5] == 0)
+
+
+@pytest.mark.parametrize(
+    "config", CONFIGS, ids=lambda c: f"N{c[0]}C{c[1]}H{c[2]}W{c[3]}F{c[4]}k{c[5]}x{c[6]}s{c[7]}p{c[8]}"
+)
+def test_conv_backward_naive_matches_central_difference_on_x_w_b(config):
+    # Seed 10: a seed whose gradients have no entry within 1e-4 of zero, where round-off in the centred
+    # difference (~1e-11 absolute) would dominate the relative error of a correct backward.
+    x, w, b = _data(config, seed=10)
+    stride, pad = config[7], config[8]
+    check_pair(
+        partial(conv_forward_naive, stride=stride, pad=pad), conv_backward_naive, {"x": x, "w": w, "b": b}
+    )
+
+
+@pytest.mark.parametrize(
+    "config", CONFIGS, ids=lambda c: f"N{c[0]}C{c[1]}H{c[2]}W{c[3]}F{c[4]}k{c[5]}x{c[6]}s{c[7]}p{c[8]}"
+)
+def test_conv_backward_im2col_matches_central_difference_on_x_w_b(config):
+    x, w, b = _data(config, seed=1)
+    stride, pad = config[7], config[8]
+    check_pair(
+        partial(conv_forward_im2col, stride=stride, pad=pad), conv_backward_im2col, {"x": x, "w": w, "b": b}
+    )
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_im2col_convolution_equals_naive_forward_and_backward(config):
+    x, w, b = _data(config, seed=2)
+    stride, pad = config[7], config[8]
+    out_naive, cache_naive = conv_forward_naive(x, w, b, stride, pad)
+    out_fast, cache_fast = conv_forward_im2col(x, w, b, stride, pad)
+    assert rel_error(out_naive, out_fast) < 1e-12
+    dout = np.random.default_rng(3).standard_normal(out_naive.shape)
+    for name, g_naive, g_fast in zip(
+        "x w b".split(),
+        conv_backward_naive(dout, cache_naive),
+        conv_backward_im2col(dout, cache_fast),
+        strict=True,
+    ):
+        assert rel_error(g_naive, g_fast) < 1e-12, f"d{name}: naive and im2col differ"
+
+
+def test_im2col_column_is_the_flattened_receptive_field_with_zero_padding():
+    x, _, _ = _data((2, 3, 5, 6, 1, 3, 2, 2, 1))
+    cols = im2col(x, 3, 2, stride=2, pad=1)  # H' = 1 + (5 + 2 - 3) // 2 = 3, W' = 1 + (6 + 2 - 2) // 2 = 4
+    assert cols.shape == (2, 3 * 3 * 2, 3 * 4)
+    xpad = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    for n, i, j in [(0, 0, 0), (1, 2, 3), (1, 1, 2)]:
+        window = xpad[n, :, 2 * i : 2 * i + 3, 2 * j : 2 * j + 2]  # (C, HH, WW), channels first
+        np.testing.assert_array_equal(cols[n, :, i * 4 + j], window.ravel())
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_col2im_is_the_adjoint_of_im2col(config):
+    # <im2col(x), c> = <x, col2im(c)> for all x, c: col2im is exactly im2col's transpose (its backward).
+    x, w, _ = _data(config, seed=4)
+    HH, WW, stride, pad = config[5], config[6], config[7], config[8]
+    cols = im2col(x, HH, WW, stride, pad)
+    c = np.random.default_rng(5).standard_normal(cols.shape)
+    lhs = np.sum(cols * c)
+    rhs = np.sum(x * col2im(c, x.shape, HH, WW, stride, pad))
+    assert abs(lhs - rhs) < 1e-10 * max(1.0, abs(lhs))
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_conv_as_matrix_times_flattened_image_equals_convolution(config):
+    x, w, b = _data(config, seed=6)
+    stride, pad = config[7], config[8]
+    out, _ = conv_forward_naive(x, w, np.zeros_like(b), stride, pad)
+    M = conv_as_matrix(w, x.shape[1:], stride, pad)
+    assert M.shape == (out[0].size, x[0].size)
+    for n in range(x.shape[0]):
+        assert rel_error(M @ x[n].ravel(), out[n].ravel()) < 1e-12
+
+
+def test_conv_as_matrix_is_banded_toeplitz_for_a_1d_filter():
+    # A 1 x 3 filter on a 1 x 5 row: each row of M is the previous one shifted right by the stride.
+    w = np.array([[[[1.0, 2.0, 3.0]]]])
+    M = conv_as_matrix(w, (1, 1, 5), stride=1, pad=0)
+    expected = np.array([[1, 2, 3, 0, 0], [0, 1, 2, 3, 0], [0, 0, 1, 2, 3]], dtype=float)
+    np.testing.assert_array_equal(M, expected)
+
+
+def test_conv_im2col_preserves_float32():
+    x, w, b = _data(CONFIGS[1], dtype=np.float32)
+    out, cache = conv_forward_im2col(x, w, b, 1, 1)
+    dx, dw, db = conv_backward_im2col(np.ones_like(out), cache)
+    assert {a.dtype for a in (out, dx, dw, db)} == {np.dtype(np.float32)}
+
+
+def test_conv2d_module_gradients_match_central_difference_and_accumulate():
+    conv = Conv2d(2, 3, 3, stride=1, pad=1, rng=0, dtype=np.float64)
+    x = np.random.default_rng(7).standard_normal((2, 2, 4, 5))
+    check_module(conv, x)
+    out = conv.forward(x)
+    conv.zero_grad()
+    conv.backward(np.ones_like(out))
+    once = conv.grads["w"].copy()
+    conv.backward(np.ones_like(out))
+    np.testing.assert_allclose(conv.grads["w"], 2 * once)
+
+
+@pytest.mark.parametrize(
+    "func, args, message",
+    [
+        (
+            "fwd",
+            dict(w=np.zeros((3, 4, 3, 3))),
+            "w must have shape (F, C, HH, WW) = (*, 2, *, *), got (3, 4, 3, 3)",
+        ),
+        ("fwd", dict(b=np.zeros(4)), "b must have shape (F,) = (3,), got (4,)"),
+        ("fwd", dict(x=np.zeros((2, 5, 5))), "x must have shape (N, C, H, W) = (*, *, *, *), got (2, 5, 5)"),
+        ("fwd", dict(stride=0), "stride must be > 0"),
+        ("fwd", dict(pad=-1), "pad must be >= 0"),
+        ("fwd", dict(x=np.zeros((1, 2, 2, 2))), "does not fit"),
+    ],
+)
+@pytest.mark.parametrize("forward", [conv_forward_naive, conv_forward_im2col])
+def test_conv_shape_errors_name_the_argument(forward, func, args, message):
+    kwargs = dict(x=np.zeros((1, 2, 5, 5)), w=np.zeros((3, 2, 3, 3)), b=np.zeros(3), stride=1, pad=0)
+    kwargs.update(args)
+    with pytest.raises(ValueError) as err:
+        forward(**kwargs)
+    assert message in str(err.value)
+    assert forward.__name__ in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "forward, backward",
+    [(conv_forward_naive, conv_backward_naive), (conv_forward_im2col, conv_backward_im2col)],
+)
+def test_conv_backward_rejects_dout_of_the_wrong_shape(forward, backward):
+    x, w, b = _data(CONFIGS[0])
+    out, cache = forward(x, w, b)
+    with pytest.raises(ValueError, match="dout must have shape"):
+        backward(np.zeros(out.shape[:-1] + (out.shape[-1] + 1,)), cache)
+
+
+ORACLE_SHAPES = [
+    # (N, C, H, W, F, HH, WW)
+    (2, 3, 8, 8, 4, 3, 3),
+    (3, 2, 7, 10, 5, 3, 2),
+    (1, 4, 9, 6, 3, 5, 5),
+]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("shape", ORACLE_SHAPES)
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("pad", [0, 1, 2])
+@pytest.mark.parametrize(
+    "forward, backward",
+    [(conv_forward_naive, conv_backward_naive), (conv_forward_im2col, conv_backward_im2col)],
+    ids=["naive", "im2col"],
+)
+def test_conv_matches_torch_conv2d_forward_and_gradients(shape, stride, pad, forward, backward):
+    torch = pytest.importorskip("torch")
+    N, C, H, W, F, HH, WW = shape
+    rng = np.random.default_rng(8)
+    x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C, HH, WW)), rng.standard_normal(F)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    out_t = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=pad)
+    dout = rng.standard_normal(tuple(out_t.shape))
+    out_t.backward(torch.tensor(dout))
+    out, cache = forward(x, w, b, stride, pad)
+    assert rel_error(out, out_t.detach().numpy()) < 1e-10
+    for name, g, gt in zip("x w b".split(), backward(dout, cache), (xt.grad, wt.grad, bt.grad), strict=True):
+        assert rel_error(g, gt.numpy()) < 1e-10, f"d{name} differs from torch"
