@@ -102,4 +102,3 @@ class Linear(Module):
         self.accumulate("w", dw)
         self.accumulate("b", db)
         return dx
-
