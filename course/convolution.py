@@ -178,9 +178,9 @@ def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0) -> Any:
         for q in range(WW):
             j0, j1, w0 = _valid_range(q, W, Wo, stride, pad)
             dst = cols[:, :, p, q]  # (N, C, H', W'), a view
-            dst[:, :, i0:i1, j0:j1] = x[
-                :, :, h0 : h0 + (i1 - i0) * stride : stride, w0 : w0 + (j1 - j0) * stride : stride
-            ]
+            in_rows = slice(h0, h0 + (i1 - i0) * stride, stride)
+            in_cols = slice(w0, w0 + (j1 - j0) * stride, stride)
+            dst[:, :, i0:i1, j0:j1] = x[:, :, in_rows, in_cols]
             # Positions whose window element falls in the padding read zeros.
             dst[:, :, :i0] = 0
             dst[:, :, i1:] = 0
@@ -219,9 +219,9 @@ def col2im(
         for q in range(WW):
             j0, j1, w0 = _valid_range(q, W, Wo, stride, pad)
             # Within one offset the strided target pixels are distinct, so += is a plain add (no np.add.at).
-            dx[:, :, h0 : h0 + (i1 - i0) * stride : stride, w0 : w0 + (j1 - j0) * stride : stride] += cols6[
-                :, :, p, q, i0:i1, j0:j1
-            ]
+            in_rows = slice(h0, h0 + (i1 - i0) * stride, stride)
+            in_cols = slice(w0, w0 + (j1 - j0) * stride, stride)
+            dx[:, :, in_rows, in_cols] += cols6[:, :, p, q, i0:i1, j0:j1]
     return dx
     # END GRADED
 
