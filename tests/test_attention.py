@@ -243,8 +243,9 @@ def test_position_attention_matches_pytorch(rng):
         return torch.einsum("nt,nth->nh", a, E), a
 
     fwd = functools.partial(position_attention_forward, mask=mask)
-    _torch_compare(torch, fwd, position_attention_backward, ref, {"E": rng.standard_normal((N, T, H)), "mu": np.array([1.3, 1.4, 0.2]),
-                         "sigma": np.array([0.8, 1.5, 2.0])})
+    inputs = {"E": rng.standard_normal((N, T, H)), "mu": np.array([1.3, 1.4, 0.2]),
+              "sigma": np.array([0.8, 1.5, 2.0])}
+    _torch_compare(torch, fwd, position_attention_backward, ref, inputs)
 
 
 @pytest.mark.oracle
