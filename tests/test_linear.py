@@ -103,7 +103,7 @@ def test_larger_l2_weight_shrinks_the_non_bias_weights():
 @pytest.mark.parametrize("lam", [0.0, 0.1])
 def test_gradient_descent_converges_to_the_closed_form(lam):
     _, X, _, y = _data(seed=7, d=3)
-    w, losses = gradient_descent(X, y, lr=0.5, num_steps=3000, lam=lam)
+    w, losses = gradient_descent(lambda w_: ridge_loss(X, w_, y, lam), np.zeros(3), lr=0.5, num_steps=3000)
     np.testing.assert_allclose(w, ridge_closed_form(X, y, lam), atol=1e-6)
     assert len(losses) == 3000 and losses[-1] <= losses[0]
     assert np.all(np.diff(losses) <= 1e-12)  # a small enough step never increases the loss
@@ -112,7 +112,7 @@ def test_gradient_descent_converges_to_the_closed_form(lam):
 def test_gradient_descent_records_the_loss_before_each_step_and_leaves_w0_alone():
     _, X, w0, y = _data(seed=8)
     start = w0.copy()
-    _, losses = gradient_descent(X, y, lr=0.1, num_steps=2, w0=w0)
+    _, losses = gradient_descent(lambda w_: squared_loss(X, w_, y), w0, lr=0.1, num_steps=2)
     np.testing.assert_array_equal(w0, start)
     assert losses[0] == pytest.approx(squared_loss(X, w0, y)[0])
 

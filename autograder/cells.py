@@ -1,0 +1,119 @@
+"""Building blocks for writing a source notebook with nbformat (see docs/authoring.md).
+
+A generator script builds the list of cells with these helpers and calls ``write_notebook``; the
+committed ``solutions/<assignment>/<assignment>.ipynb`` is the source of truth, the script only a
+convenience. The nbgrader metadata is set here so that every assignment uses it the same way:
+
+- ``solution(task, code)``: an "autograded answer" cell (solution, not graded itself, unlocked). The
+  code must contain ``### BEGIN SOLUTION`` / ``### END SOLUTION``; the release replaces the region
+  with ``raise NotImplementedError()``.
+- ``visible_test(task, code, points)``: a locked "autograder tests" cell, grade id ``<task>_visible``.
+- ``hidden_test(task, code, points)``: a locked tests cell, grade id ``<task>_hidden``, whose body is
+  wrapped in ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS`` so the release keeps only a comment.
+- ``markdown(text)`` and ``code(text)``: ordinary cells (read-only markdown when ``locked=True``).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+
+SCHEMA_VERSION = 3
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": SCHEMA_VERSION,
+        "solution": solution,
+    }
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def markdown(text: str, *, locked_id: str | None = None) -> Any:
+    """A markdown cell; with ``locked_id`` it is read-only in the release (nbgrader 'read-only')."""
+    cell = nbformat.v4.new_markdown_cell(_src(text))
+    if locked_id:
+        cell.metadata.update(_meta(locked_id, grade=False, solution=False, locked=True))
+    return cell
+
+
+def code(text: str) -> Any:
+    """An ordinary code cell (set-up, data, plots)."""
+    return nbformat.v4.new_code_cell(_src(text))
+
+
+def solution(task: str, text: str) -> Any:
+    """The student's answer cell for ``task`` (grade id = task name)."""
+    body = _src(text)
+    if "### BEGIN SOLUTION" not in body or "### END SOLUTION" not in body:
+        raise ValueError(f"solution cell {task!r} needs ### BEGIN SOLUTION / ### END SOLUTION")
+    cell = nbformat.v4.new_code_cell(body)
+    cell.metadata.update(_meta(task, grade=False, solution=True, locked=False))
+    return cell
+
+
+def visible_test(task: str, text: str, points: float) -> Any:
+    """The visible test of ``task``: stored expected values, messages that say what to fix."""
+    cell = nbformat.v4.new_code_cell(_src(text))
+    cell.metadata.update(_meta(f"{task}_visible", grade=True, solution=False, locked=True, points=points))
+    return cell
+
+
+def hidden_test(task: str, text: str, points: float) -> Any:
+    """The hidden test of ``task``: the body runs only in the grader (stripped from the release)."""
+    body = _src(text)
+    source = (
+        "# Hidden tests: the grader compares your function with the reference on fresh random inputs.\n"
+        "### BEGIN HIDDEN TESTS\n" + body + "\n### END HIDDEN TESTS"
+    )
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata.update(_meta(f"{task}_hidden", grade=True, solution=False, locked=True, points=points))
+    return cell
+
+
+def literal(value: Any) -> str:
+    """Python source for an array or number, exact in float64 (``repr`` round-trips): ``np.array([...])``."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return repr(arr.item())
+
+    def rows(a: np.ndarray) -> str:
+        if a.ndim == 1:
+            return "[" + ", ".join(repr(float(v)) if a.dtype.kind == "f" else repr(v.item()) for v in a) + "]"
+        return "[" + ", ".join(rows(r) for r in a) + "]"
+
+    return f"np.array({rows(arr)})"
+
+
+def new_notebook(cells: list[Any]) -> Any:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"  # stable ids keep the committed file diff-friendly
+    return nb
+
+
+def write_notebook(cells: list[Any], path: str | Path) -> Path:
+    """Validate and write the notebook (nbformat 4, no outputs)."""
+    nb = new_notebook(cells)
+    nbformat.validate(nb)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
