@@ -255,3 +255,17 @@ def test_smooth_max_gradient_matches_the_lecture_formula() -> None:
     # s dy + alpha (diag(s) - s s^T) x dy
     expected = s * dy + alpha * (np.diag(s) - np.outer(s, s)) @ x_value * dy
     assert_gradient_close("x", Session(g).run(dx, {x: x_value}), expected, 1e-12, context="smooth max")
+
+
+def test_loss_and_its_gradients_in_one_run_compute_each_forward_node_once() -> None:
+    rng = np.random.default_rng(0)
+    g = Graph()
+    x, w = g.placeholder("x"), g.variable("w", rng.standard_normal((3, 2)))
+    hidden = g.sigmoid(g.matmul(x, w))
+    loss = g.mean(g.square(hidden))
+    forward_nodes = topological_order([loss])
+    (dw,) = g.gradients(loss, [w])
+    sess = Session(g)
+    sess.run([loss, dw], {x: rng.standard_normal((4, 3))})
+    # the gradient rules read `hidden` (sigmoid reuses its output): the cache serves it to both fetches
+    assert all(sess.eval_counts[node] == 1 for node in forward_nodes)
