@@ -10,7 +10,7 @@ import pytest
 import course.train as train_module
 from course.activations import ReLU
 from course.affine import Linear
-from course.data import make_spirals, make_xor, train_val_test_split
+from course.data import load_digits, make_spirals, make_xor, train_val_test_split
 from course.dropout import Dropout
 from course.losses import binary_cross_entropy_with_logits, mse_loss, softmax_cross_entropy
 from course.module import Sequential
@@ -237,3 +237,14 @@ def test_train_rejects_checkpointing_without_validation_data_and_bad_arguments()
         train(
             model, softmax_cross_entropy, opt, train_data, 1, 32, np.random.default_rng(0), checkpoint="last"
         )
+
+
+def test_mlp_on_the_digits_reaches_95_percent_on_the_test_split():
+    train_data, val_data, test_data = (load_digits(s) for s in ("train", "val", "test"))
+    model = Sequential(Linear(64, 128, rng=0), ReLU(), Linear(128, 10, rng=1))
+    train(
+        model, softmax_cross_entropy, Optimizer(model, adam, learning_rate=1e-3), train_data, 20, 32,
+        np.random.default_rng(0), val_data, progress=False,
+    )  # fmt: skip
+    test_acc = accuracy(model, *test_data)
+    assert test_acc > 0.95, f"digits test accuracy {test_acc:.3f} (measured 0.97 when written)"
