@@ -69,18 +69,38 @@ class Module:
         """Evaluation mode (dropout off, batch norm uses running statistics); returns self."""
         return self.train(False)
 
-    def state_dict(self) -> dict[str, Any]:
-        """Copies of every parameter, by qualified name (for checkpoints)."""
-        return {name: p.copy() for name, p, _ in self.parameters()}
+    def extra_state(self) -> dict[str, Any]:
+        """Arrays that are state but not parameters (batch norm's running averages); override to add some."""
+        return {}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Copy parameters back in place; raises ValueError naming a missing or mis-shaped entry."""
-        for name, p, _ in self.parameters():
-            if name not in state:
-                raise ValueError(f"load_state_dict: missing parameter {name!r}")
-            if state[name].shape != p.shape:
-                raise ValueError(f"load_state_dict: {name} has shape {p.shape}, checkpoint has {state[name].shape}")
-            p[...] = state[name]
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``extra_state`` returned; override together with it."""
+
+    def state_dict(self, prefix: str = "") -> dict[str, Any]:
+        """Copies of every parameter and every extra state array, by qualified name (for checkpoints)."""
+        state = {prefix + name: p.copy() for name, p in self.params.items()}
+        state.update({prefix + name: v.copy() for name, v in self.extra_state().items()})
+        for child_name, child in self.children.items():
+            state.update(child.state_dict(f"{prefix}{child_name}."))
+        return state
+
+    def load_state_dict(self, state: dict[str, Any], prefix: str = "") -> None:
+        """Copy parameters (in place) and extra state back; raises ValueError naming a missing or mis-shaped entry."""
+        for name, p in self.params.items():
+            key = prefix + name
+            if key not in state:
+                raise ValueError(f"load_state_dict: missing parameter {key!r}")
+            if state[key].shape != p.shape:
+                raise ValueError(f"load_state_dict: {key} has shape {p.shape}, checkpoint has {state[key].shape}")
+            p[...] = state[key]
+        extra = {}
+        for name in self.extra_state():
+            if prefix + name not in state:
+                raise ValueError(f"load_state_dict: missing state {prefix + name!r}")
+            extra[name] = state[prefix + name].copy()
+        self.load_extra_state(extra)
+        for child_name, child in self.children.items():
+            child.load_state_dict(state, f"{prefix}{child_name}.")
 
 
 class Sequential(Module):
