@@ -38,7 +38,7 @@ def test_held_karp_equals_brute_force_over_all_permutations(n: int) -> None:
     tours, lengths = held_karp(points)
     for b in range(len(points)):
         tour, length = brute_force_tsp(points[b])
-        assert lengths[b] == pytest.approx(length, abs=1e-12), f"instance {b}: Held-Karp {lengths[b]} vs {length}"
+        assert lengths[b] == pytest.approx(length, abs=1e-12), f"instance {b}: {lengths[b]} vs {length}"
         np.testing.assert_array_equal(tours[b], tour, err_msg=f"instance {b}: a different optimal tour")
 
 
@@ -125,7 +125,7 @@ def test_tsp_dataset_is_cached_by_seed_and_reloads_identically(tmp_path, monkeyp
     first = tsp_dataset(20, 6, seed=7)
     assert (tmp_path / "pointer" / "tsp6_20_seed7.npz").exists()
     again = tsp_dataset(20, 6, seed=7)
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(tsp_dataset(20, 6, seed=8)[0], first[0])
 
