@@ -41,15 +41,17 @@ def affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, tuple]:
     # END GRADED
 
 
-def affine_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+def affine_backward(dout: Any, cache: tuple, *, need_dx: bool = True) -> tuple[Any, Any, Any]:
     """Affine layer backward pass.
 
     Inputs:
     - dout: (N, M) upstream gradient.
     - cache: (x, w) from ``affine_forward``.
+    - need_dx: False skips dx (returned as None). The first layer of a network never needs the gradient
+      of its input, and dx costs as much as dw: one of the three large matrix products of a training step.
 
     Returns:
-    - dx: gradient of x, in x's original shape (N, d_1, ..., d_k).
+    - dx: gradient of x, in x's original shape (N, d_1, ..., d_k), or None when ``need_dx`` is False.
     - dw: (D, M) gradient of w.
     - db: (M,) gradient of b (the bias was broadcast over N rows, so its gradient sums over them).
     """
@@ -57,7 +59,7 @@ def affine_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     check_array("affine_backward", "dout", dout, (x.shape[0], w.shape[1]), dtype_kind="f")
     # BEGIN GRADED a02.affine_backward
     x2d = x.reshape(x.shape[0], -1)  # (N, D)
-    dx = (dout @ w.T).reshape(x.shape)  # (N, D) -> (N, d_1, ..., d_k)
+    dx = (dout @ w.T).reshape(x.shape) if need_dx else None  # (N, D) -> (N, d_1, ..., d_k)
     dw = x2d.T @ dout  # (D, M): a sum of outer products, one per example
     db = dout.sum(axis=0)  # (M,)
     return dx, dw, db
@@ -75,7 +77,8 @@ class Linear(Module):
     """A fully connected layer holding ``w`` (in_features, out_features) and ``b`` (out_features,).
 
     ``rng`` is a ``numpy.random.Generator`` or an int seed (None means seed 0, so a model built twice is
-    the same model). The bias starts at zero.
+    the same model). The bias starts at zero. ``input_grad=False`` makes ``backward`` skip the gradient of
+    the input and return None: use it for a network's first layer, whose input is data.
     """
 
     def __init__(
@@ -86,19 +89,21 @@ class Linear(Module):
         rng: np.random.Generator | int | None = None,
         dtype: Any = np.float32,
         init: str = "he",
+        input_grad: bool = True,
     ) -> None:
         super().__init__()
         check_choice("Linear", "init", init, ("he", "glorot"))
         rng = np.random.default_rng(0 if rng is None else rng)
         self.add_param("w", _scaled_normal(rng, (in_features, out_features), init, dtype))
         self.add_param("b", np.zeros(out_features, dtype=dtype))
+        self.input_grad = input_grad
 
     def forward(self, x: Any) -> Any:
         out, self.cache = affine_forward(x, self.params["w"], self.params["b"])
         return out
 
     def backward(self, dout: Any) -> Any:
-        dx, dw, db = affine_backward(dout, self.cache)
+        dx, dw, db = affine_backward(dout, self.cache, need_dx=self.input_grad)
         self.accumulate("w", dw)
         self.accumulate("b", db)
         return dx
