@@ -189,8 +189,8 @@ def make_task(name: str, n: int, seed: int | np.random.Generator, **kwargs: Any)
 class EncodedPairs:
     """Padded integer arrays for a list of pairs.
 
-    - src: (N, Ts) source ids, *left*-padded so that every sequence ends at the last column; an encoder
-      LSTM's final state is then the state after the last real character for every row.
+    - src: (N, Ts) source ids, right-padded (a left-to-right encoder's states at the real characters
+      then do not depend on how much padding follows).
     - src_mask: (N, Ts) bool, True at real characters.
     - tgt_in: (N, Tt) decoder inputs, start id then the target (teacher forcing), right-padded.
     - tgt_out: (N, Tt) what the decoder must predict: the target then the end id, right-padded.
@@ -223,8 +223,7 @@ def encode_pairs(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: 
     tgt_in = np.full((N, Tt), PAD, dtype=np.int64)
     tgt_out = np.full((N, Tt), PAD, dtype=np.int64)
     for i, (s, t) in enumerate(zip(srcs, tgts, strict=True)):
-        if s:
-            src[i, Ts - len(s):] = s
+        src[i, : len(s)] = s
         tgt_in[i, : len(t) + 1] = [SOS, *t]
         tgt_out[i, : len(t) + 1] = [*t, EOS]
     return EncodedPairs(src, src != PAD, tgt_in, tgt_out, tgt_out != PAD)

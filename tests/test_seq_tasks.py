@@ -77,12 +77,12 @@ def test_vocab_reserves_pad_start_end_and_decode_stops_at_end():
         v.encode("z")
 
 
-def test_encode_pairs_left_pads_sources_and_shifts_targets_for_teacher_forcing():
+def test_encode_pairs_pads_on_the_right_and_shifts_targets_for_teacher_forcing():
     v = Vocab("0123456789")
     enc = encode_pairs([("12", "21"), ("345", "543")], v, v)
     one, two, three = v.stoi["1"], v.stoi["2"], v.stoi["3"]
-    np.testing.assert_array_equal(enc.src[0], [PAD, one, two])
-    np.testing.assert_array_equal(enc.src_mask, [[False, True, True], [True, True, True]])
+    np.testing.assert_array_equal(enc.src[0], [one, two, PAD])
+    np.testing.assert_array_equal(enc.src_mask, [[True, True, False], [True, True, True]])
     np.testing.assert_array_equal(enc.tgt_in[0], [SOS, two, one, PAD])
     np.testing.assert_array_equal(enc.tgt_out[0], [two, one, EOS, PAD])
     np.testing.assert_array_equal(enc.tgt_mask[0], [True, True, True, False])
