@@ -133,6 +133,17 @@ class BatchNorm(Module):
         out, self.cache = batchnorm_forward(x, self.params["gamma"], self.params["beta"], self.bn_param)
         return out
 
+    def extra_state(self) -> dict[str, Any]:
+        """The running averages, so a checkpoint restores evaluation-mode behaviour."""
+        return {"running_mean": self.bn_param["running_mean"], "running_var": self.bn_param["running_var"]}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            shape = self.bn_param[name].shape
+            if value.shape != shape:
+                raise ValueError(f"load_state_dict: {name} has shape {shape}, checkpoint has {value.shape}")
+            self.bn_param[name] = value
+
     def backward(self, dout: Any) -> Any:
         dx, dgamma, dbeta = batchnorm_backward(dout, self.cache)
         self.accumulate("gamma", dgamma)

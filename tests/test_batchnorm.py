@@ -123,6 +123,22 @@ def test_batchnorm_module_passes_check_module(training):
     assert set(errors) == {"x", "gamma", "beta"}
 
 
+def test_batchnorm_state_dict_carries_the_running_averages():
+    layer = BatchNorm(3, dtype=np.float64)
+    x, _, _ = _inputs((10, 3), seed=8)
+    layer.forward(x)
+    state = layer.state_dict()
+    assert set(state) == {"gamma", "beta", "running_mean", "running_var"}
+    fresh = BatchNorm(3, dtype=np.float64)
+    fresh.load_state_dict(state)
+    layer.eval()
+    fresh.eval()
+    np.testing.assert_array_equal(fresh.forward(x), layer.forward(x))
+    state["running_var"] = np.ones(4)
+    with pytest.raises(ValueError, match=r"running_var has shape \(3,\), checkpoint has \(4,\)"):
+        fresh.load_state_dict(state)
+
+
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape", SHAPES[:2])
 @pytest.mark.parametrize("mode", ["train", "eval"])
