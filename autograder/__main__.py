@@ -1,0 +1,113 @@
+"""Instructors' command line: ``python -m autograder <command>`` (run from the repository root).
+
+release        notebooks/<assignment>/ from solutions/ (nbgrader); student-edition wheels in dist/student/
+solutions      execute every source notebook; executed .ipynb and .html under out/solutions/
+autograde DIR  grade DIR/<student>/<assignment>/ (nbgrader layout); results in autograder/work/
+feedback       feedback HTML of the graded students under out/feedback/
+export         grades CSV (out/grades.csv)
+demo           the main job: releases, the generated sample class graded; table, CSV and feedback in out/
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from autograder import pipeline, samples, settings
+
+
+def _assignments(names: list[str] | None) -> list[str]:
+    available = settings.available_assignments()
+    if not names:
+        return available
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise SystemExit(f"unknown assignment(s) {unknown}; available: {available}")
+    return names
+
+
+def demo(paths: pipeline.Paths, assignments: list[str], cell_timeout: int, timeout: float) -> int:
+    """Build releases, grade the sample class of every assignment, print and write the grades and feedback."""
+    start = time.monotonic()
+    if paths.work.exists():
+        shutil.rmtree(paths.work)  # a demo always starts from an empty gradebook
+    class_dir = paths.work / "sample_class"
+    for assignment in assignments:
+        release_nb = pipeline.generate_release(assignment, paths)
+        pipeline.build_edition(assignment, paths)
+        notebooks = samples.sample_class(release_nb, paths.source / assignment / f"{assignment}.ipynb")
+        samples.write_submissions(class_dir, assignment, notebooks)
+        students = ", ".join(notebooks)
+        print(f"released {assignment}: {release_nb.relative_to(settings.ROOT)}; sample class: {students}")
+    rows = pipeline.autograde(
+        class_dir, paths, assignments=assignments, cell_timeout=cell_timeout, submission_timeout=timeout
+    )
+    print()
+    print(pipeline.grade_table(rows))
+    csv_path = pipeline.export(paths, rows)
+    made = pipeline.feedback(paths, rows)
+    print(
+        f"\ngrades: {csv_path.relative_to(settings.ROOT)}; feedback: {len(made)} files under "
+        f"{(paths.out / 'feedback').relative_to(settings.ROOT)}; {time.monotonic() - start:.0f} s"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("release", "solutions"):
+        p = sub.add_parser(name)
+        p.add_argument("assignments", nargs="*")
+    p = sub.add_parser("autograde")
+    p.add_argument(
+        "submitted", type=Path, help="a folder laid out as <student>/<assignment>/<notebook>.ipynb"
+    )
+    p.add_argument("--assignment", action="append", dest="assignments")
+    p.add_argument("--cell-timeout", type=int, default=settings.CELL_TIMEOUT_S)
+    p.add_argument(
+        "--timeout", type=float, default=settings.SUBMISSION_TIMEOUT_S, help="per submission, seconds"
+    )
+    sub.add_parser("feedback")
+    p = sub.add_parser("export")
+    p.add_argument("--output", type=Path, default=None)
+    p = sub.add_parser("demo")
+    p.add_argument("assignments", nargs="*")
+    p.add_argument("--cell-timeout", type=int, default=settings.CELL_TIMEOUT_S)
+    p.add_argument("--timeout", type=float, default=settings.SUBMISSION_TIMEOUT_S)
+    args = parser.parse_args(argv)
+
+    paths = pipeline.Paths()
+    if args.command == "release":
+        for path in pipeline.release(paths, _assignments(args.assignments)):
+            print(path.relative_to(settings.ROOT))
+    elif args.command == "solutions":
+        for path in pipeline.solutions(paths, _assignments(args.assignments)):
+            print(path.relative_to(settings.ROOT))
+    elif args.command == "autograde":
+        rows = pipeline.autograde(
+            args.submitted,
+            paths,
+            assignments=args.assignments,
+            cell_timeout=args.cell_timeout,
+            submission_timeout=args.timeout,
+        )
+        print(pipeline.grade_table(rows))
+    elif args.command == "feedback":
+        for path in pipeline.feedback(paths):
+            print(path.relative_to(settings.ROOT))
+    elif args.command == "export":
+        print(pipeline.export(paths, dest=args.output))
+    elif args.command == "demo":
+        demo_paths = pipeline.Paths(work=settings.WORK_DIR / "demo", release=settings.OUT_DIR / "release")
+        return demo(demo_paths, _assignments(args.assignments), args.cell_timeout, args.timeout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,468 @@
+"""The course pipeline around nbgrader: releases, student editions, grading in isolation, feedback, grades.
+
+Each step runs nbgrader as a subprocess from the repository root (so ``nbgrader_config.py`` is read),
+with every directory passed explicitly, so tests can run the whole pipeline in a temporary folder.
+
+Grading: one nbgrader process per student, ``--force``, under a wall-clock limit, in a fresh copy of the
+submission (the submitted files are never modified). Whatever happens to one student (invalid JSON, a
+kernel that hangs, nbgrader aborting) is recorded as that student's row and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import editions, settings
+
+
+@dataclass
+class Paths:
+    """Every directory a run reads or writes; the defaults are the repository's."""
+
+    work: Path = settings.WORK_DIR
+    out: Path = settings.OUT_DIR
+    release: Path = settings.RELEASE_DIR
+    dist: Path = settings.DIST_DIR
+    source: Path = settings.SOURCE_DIR
+
+    @property
+    def db(self) -> Path:
+        return self.work / "gradebook.db"
+
+    @property
+    def submitted(self) -> Path:
+        return self.work / "submitted"
+
+    @property
+    def autograded(self) -> Path:
+        return self.work / "autograded"
+
+    @property
+    def feedback(self) -> Path:
+        return self.work / "feedback"
+
+    def edition(self, assignment: str) -> Path:
+        return self.work / "editions" / assignment
+
+    @property
+    def reference(self) -> Path:
+        return self.work / "reference"
+
+
+@dataclass
+class GradeRow:
+    student: str
+    assignment: str
+    status: str  # graded | unreadable | timeout | error
+    score: float
+    max_score: float
+    cells: dict[str, float] = field(default_factory=dict)  # grade id -> points
+    note: str = ""
+    seconds: float = 0.0
+
+
+# ------------------------------------------------------------------------------------------------------
+# running nbgrader
+# ------------------------------------------------------------------------------------------------------
+
+
+def _course_args(paths: Paths) -> list[str]:
+    return [
+        f"--CourseDirectory.root={settings.ROOT}",
+        f"--CourseDirectory.source_directory={paths.source}",
+        f"--CourseDirectory.release_directory={paths.release}",
+        f"--CourseDirectory.submitted_directory={paths.submitted}",
+        f"--CourseDirectory.autograded_directory={paths.autograded}",
+        f"--CourseDirectory.feedback_directory={paths.feedback}",
+        f"--CourseDirectory.db_url=sqlite:///{paths.db}",
+    ]
+
+
+def run_nbgrader(
+    args: list[str], paths: Paths, *, env: dict[str, str] | None = None, timeout: float | None = None
+) -> tuple[int | None, str]:
+    """Run ``python -m nbgrader <args>``; return (exit code or None on timeout, combined output).
+
+    The process gets its own session so that, on timeout, it is killed together with its kernel.
+    """
+    paths.work.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "nbgrader", *args, *_course_args(paths)]
+    env = dict(os.environ if env is None else env)
+    # nbgrader runs the `alembic` executable of its environment to check the gradebook schema
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    proc = subprocess.Popen(
+        cmd,
+        cwd=settings.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, output
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        return None, output
+
+
+def _check(rc: int | None, output: str, what: str) -> None:
+    if rc != 0:
+        raise RuntimeError(f"{what} failed (exit {rc}):\n{output[-3000:]}")
+
+
+# ------------------------------------------------------------------------------------------------------
+# release and instructor builds
+# ------------------------------------------------------------------------------------------------------
+
+
+def generate_release(assignment: str, paths: Paths) -> Path:
+    """nbgrader generate_assignment into ``paths.release`` (also records the assignment in the gradebook)."""
+    rc, output = run_nbgrader(["generate_assignment", assignment, "--force"], paths)
+    _check(rc, output, f"nbgrader generate_assignment {assignment}")
+    return paths.release / assignment / f"{assignment}.ipynb"
+
+
+def build_edition(assignment: str, paths: Paths) -> tuple[Path, Path]:
+    """Student edition of ``assignment`` under the work dir, plus its wheel in ``paths.dist``."""
+    package = editions.build_student_edition(assignment, paths.edition(assignment))
+    wheel = editions.build_wheel(package, assignment, paths.dist / "student")
+    return package, wheel
+
+
+def release(paths: Paths, assignments: Iterable[str] | None = None) -> list[Path]:
+    """Generate every available release into ``paths.release`` and every student edition wheel."""
+    made = []
+    for assignment in assignments or settings.available_assignments(paths.source):
+        made.append(generate_release(assignment, paths))
+        made.append(build_edition(assignment, paths)[1])
+    return made
+
+
+def solutions(paths: Paths, assignments: Iterable[str] | None = None, timeout: int = 600) -> list[Path]:
+    """Execute each source notebook with the full library; write the executed notebook and HTML to out/."""
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    made = []
+    for assignment in assignments or settings.available_assignments(paths.source):
+        src = paths.source / assignment / f"{assignment}.ipynb"
+        nb = nbformat.read(src, as_version=4)
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(src.parent)}}
+        ).execute()
+        out = paths.out / "solutions" / assignment
+        out.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, out / f"{assignment}.ipynb")
+        body, _ = HTMLExporter().from_notebook_node(nb)
+        (out / f"{assignment}.html").write_text(body)
+        made += [out / f"{assignment}.ipynb", out / f"{assignment}.html"]
+    return made
+
+
+# ------------------------------------------------------------------------------------------------------
+# grading
+# ------------------------------------------------------------------------------------------------------
+
+
+def kernel_env(assignment: str, paths: Paths) -> dict[str, str]:
+    """Environment of the grading process and its kernel: the student edition as ``course``, the reference."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(paths.edition(assignment)), str(paths.reference)])
+    env["COURSE_REFERENCE_PATH"] = str(paths.reference)
+    env["PYTHONSAFEPATH"] = "1"  # python -m ipykernel_launcher must not put the submission folder on sys.path
+    env.pop("MPLBACKEND", None)  # the kernel's inline backend keeps figures in the feedback
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def repair_duplicate_ids(nb) -> list[str]:
+    """Keep one cell per grade id (the first test cell, the last answer cell); return what was dropped.
+
+    nbgrader 0.9 aborts a submission with a duplicated grade id (a copy-pasted cell, nbgrader issue 1083).
+    The other copies become ordinary cells: still run, never graded.
+    """
+    by_id: dict[str, list[int]] = {}
+    for i, cell in enumerate(nb.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            by_id.setdefault(grade_id, []).append(i)
+    dropped = []
+    for grade_id, idxs in by_id.items():
+        if len(idxs) < 2:
+            continue
+        is_answer = nb.cells[idxs[0]].metadata["nbgrader"].get("solution", False)
+        keep = idxs[-1] if is_answer else idxs[0]
+        for i in idxs:
+            if i != keep:
+                del nb.cells[i].metadata["nbgrader"]
+        dropped.append(f"{grade_id} x{len(idxs)}")
+    return dropped
+
+
+SUSPICIOUS = (
+    "course_reference",
+    "COURSE_REFERENCE_PATH",
+    "grading.check_",
+    "grading.reference",
+    "grading.expect_",
+)
+
+
+def _prepare_submission(src: Path, dst: Path, assignment: str) -> tuple[str | None, list[str]]:
+    """Copy a submission into the work dir and make it gradable; (reason it is unreadable or None, notes)."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(
+        src, dst, symlinks=False, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    )
+    notes = []
+    for path in sorted(dst.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as err:  # noqa: BLE001 (any parse failure means the same thing: unreadable)
+            reason = str(err).splitlines()[0][:99] if str(err) else ""
+            return f"{path.name} is not a readable notebook ({type(err).__name__}: {reason})", notes
+        dropped = repair_duplicate_ids(nb)
+        if dropped:
+            notes.append(f"duplicate cells ignored: {', '.join(dropped)}")
+            nbformat.write(nb, path)
+        answers = "\n".join(
+            c.source
+            for c in nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+        )
+        if any(s in answers for s in SUSPICIOUS):
+            notes.append("flag: an answer cell mentions the grader's checks or reference (review by hand)")
+    if not list(dst.glob("*.ipynb")):
+        return "no notebook submitted", notes
+    return None, notes
+
+
+def _scores_from_gradebook(
+    paths: Paths, assignment: str, student: str
+) -> tuple[float, float, dict[str, float], list[str]]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{paths.db}") as gb:
+        submission = gb.find_submission(assignment, student)
+        cells, notes = {}, []
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                cells[grade.name] = float(grade.score)
+                if grade.needs_manual_grade:
+                    notes.append(f"{grade.name} needs manual grading")
+        return float(submission.score), float(submission.max_score), cells, notes
+
+
+def max_score(paths: Paths, assignment: str) -> tuple[float, dict[str, float]]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{paths.db}") as gb:
+        a = gb.find_assignment(assignment)
+        cells = {gc.name: float(gc.max_score) for nb in a.notebooks for gc in nb.grade_cells}
+        return float(a.max_score), cells
+
+
+def grade_student(
+    assignment: str,
+    student: str,
+    submission: Path,
+    paths: Paths,
+    *,
+    cell_timeout: int = settings.CELL_TIMEOUT_S,
+    submission_timeout: float = settings.SUBMISSION_TIMEOUT_S,
+) -> GradeRow:
+    """Grade one student's submission in its own nbgrader process; never raises for a bad submission."""
+    start = time.monotonic()
+    total, per_cell = max_score(paths, assignment)
+    zero = {name: 0.0 for name in per_cell}
+    dst = paths.submitted / student / assignment
+    unreadable, notes = _prepare_submission(submission, dst, assignment)
+    autograded = paths.autograded / student / assignment
+    if unreadable:
+        shutil.rmtree(autograded, ignore_errors=True)
+        return GradeRow(
+            student,
+            assignment,
+            "unreadable",
+            0.0,
+            total,
+            zero,
+            "; ".join([unreadable, *notes]),
+            time.monotonic() - start,
+        )
+    rc, output = run_nbgrader(
+        ["autograde", assignment, "--student", student, "--force", f"--Execute.timeout={cell_timeout}"],
+        paths,
+        env=kernel_env(assignment, paths),
+        timeout=submission_timeout,
+    )
+    seconds = time.monotonic() - start
+    if rc is None:
+        shutil.rmtree(autograded, ignore_errors=True)
+        note = f"grading stopped after the {submission_timeout:g} s limit for a whole submission"
+        return GradeRow(student, assignment, "timeout", 0.0, total, zero, "; ".join([note, *notes]), seconds)
+    if rc != 0 or not autograded.exists():
+        errors = [line for line in output.splitlines() if "ERROR" in line]
+        shutil.rmtree(autograded, ignore_errors=True)
+        note = f"nbgrader could not grade it: {(errors or [f'exit code {rc}'])[-1][:200]}"
+        return GradeRow(student, assignment, "error", 0.0, total, zero, "; ".join([note, *notes]), seconds)
+    score, total, cells, manual = _scores_from_gradebook(paths, assignment, student)
+    return GradeRow(student, assignment, "graded", score, total, cells, "; ".join(notes + manual), seconds)
+
+
+def autograde(
+    submitted_root: Path,
+    paths: Paths,
+    *,
+    assignments: Iterable[str] | None = None,
+    cell_timeout: int = settings.CELL_TIMEOUT_S,
+    submission_timeout: float = settings.SUBMISSION_TIMEOUT_S,
+    log=print,
+) -> list[GradeRow]:
+    """Grade every ``submitted_root/<student>/<assignment>/`` (nbgrader's layout); one row per pair."""
+    submitted_root = Path(submitted_root).resolve()
+    wanted = list(assignments) if assignments else settings.available_assignments(paths.source)
+    students = (
+        sorted(p.name for p in submitted_root.iterdir() if p.is_dir()) if submitted_root.is_dir() else []
+    )
+    editions.build_reference(paths.reference)
+    rows = []
+    for assignment in wanted:
+        who = [s for s in students if (submitted_root / s / assignment).is_dir()]
+        if not who:
+            continue
+        # The gradebook must describe the current source; a scratch release keeps notebooks/ untouched.
+        generate_release(
+            assignment, Paths(paths.work, paths.out, paths.work / "release", paths.dist, paths.source)
+        )
+        editions.build_student_edition(assignment, paths.edition(assignment))
+        for student in who:
+            row = grade_student(
+                assignment,
+                student,
+                submitted_root / student / assignment,
+                paths,
+                cell_timeout=cell_timeout,
+                submission_timeout=submission_timeout,
+            )
+            log(
+                f"{assignment} {student:<24} {row.status:<10} {row.score:6.1f} / {row.max_score:.1f}  "
+                f"({row.seconds:.0f} s) {row.note}"
+            )
+            rows.append(row)
+    save_rows(rows, paths)
+    return rows
+
+
+def save_rows(rows: list[GradeRow], paths: Paths) -> Path:
+    """Merge rows into work/results.json (keyed by student and assignment): the record export reads."""
+    path = paths.work / "results.json"
+    old = json.loads(path.read_text()) if path.exists() else []
+    merged = {(r["student"], r["assignment"]): r for r in old}
+    merged.update({(r.student, r.assignment): asdict(r) for r in rows})
+    path.write_text(
+        json.dumps(sorted(merged.values(), key=lambda r: (r["assignment"], r["student"])), indent=1)
+    )
+    return path
+
+
+def load_rows(paths: Paths) -> list[GradeRow]:
+    path = paths.work / "results.json"
+    return [GradeRow(**r) for r in json.loads(path.read_text())] if path.exists() else []
+
+
+# ------------------------------------------------------------------------------------------------------
+# feedback and export
+# ------------------------------------------------------------------------------------------------------
+
+
+def feedback(paths: Paths, rows: list[GradeRow] | None = None) -> list[Path]:
+    """Feedback per student in ``out/feedback/<assignment>/<student>.html``.
+
+    Graded students get nbgrader's feedback HTML with hidden tests and tracebacks removed; the others a
+    short note saying why their submission could not be graded.
+    """
+    rows = load_rows(paths) if rows is None else rows
+    made = []
+    for row in rows:
+        dest = paths.out / "feedback" / row.assignment / f"{row.student}.html"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if row.status == "graded":
+            rc, output = run_nbgrader(
+                ["generate_feedback", row.assignment, "--student", row.student, "--force"], paths
+            )
+            produced = sorted((paths.feedback / row.student / row.assignment).glob("*.html"))
+            if rc == 0 and produced:
+                shutil.copyfile(produced[0], dest)
+                made.append(dest)
+                continue
+            row = GradeRow(
+                row.student,
+                row.assignment,
+                "error",
+                row.score,
+                row.max_score,
+                note="feedback could not be generated; ask the instructor",
+            )
+        dest.write_text(
+            "<!DOCTYPE html><html><body>"
+            f"<h1>{html.escape(row.assignment)}: {html.escape(row.student)}</h1>"
+            f"<p>Your submission could not be graded ({html.escape(row.status)}): {html.escape(row.note)}</p>"
+            f"<p>Score: {row.score:g} / {row.max_score:g}</p></body></html>\n"
+        )
+        made.append(dest)
+    return made
+
+
+def export(paths: Paths, rows: list[GradeRow] | None = None, dest: Path | None = None) -> Path:
+    """Write the grades CSV: one line per student and assignment, with per-cell points and the notes."""
+    rows = load_rows(paths) if rows is None else rows
+    dest = dest or paths.out / "grades.csv"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    cell_names = sorted({name for r in rows for name in r.cells})
+    with open(dest, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "assignment", "status", "score", "max_score", *cell_names, "note"])
+        for r in rows:
+            writer.writerow(
+                [
+                    r.student,
+                    r.assignment,
+                    r.status,
+                    f"{r.score:g}",
+                    f"{r.max_score:g}",
+                    *[f"{r.cells[n]:g}" if n in r.cells else "" for n in cell_names],
+                    r.note,
+                ]
+            )
+    return dest
+
+
+def grade_table(rows: list[GradeRow]) -> str:
+    """The grades as a fixed-width text table."""
+    head = f"{'assignment':<24} {'student':<22} {'status':<10} {'score':>12}  note"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r.assignment:<24} {r.student:<22} {r.status:<10} {r.score:>5.1f} / {r.max_score:<4g}  {r.note}"
+        )
+    return "\n".join(lines)
