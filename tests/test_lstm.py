@@ -1,0 +1,227 @@
+"""Tests for course/lstm.py: the LSTM step pair, the fast sequence pair, initialisation and the module."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from course.gradcheck import check_module, check_pair
+from course.lstm import LSTM, lstm_backward, lstm_forward, lstm_init, lstm_step_backward, lstm_step_forward
+
+# Gradient checks: float64, relative error < 1e-7 (course.gradcheck.DEFAULT_TOL), with a seeded random
+# upstream gradient on every output (every time step, and the final cell where it is returned).
+# The seeds are ones whose gradients have no near-cancelling entry: on an entry of size 1e-5 the
+# relative error measures finite-difference round-off (~1e-6), not a wrong formula (seed 1 of the
+# sequence check has such an entry in dWh; a wrong term gives errors of order 1).
+
+
+def _params(N=3, T=5, D=4, H=3, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    p = {
+        "x": rng.standard_normal((N, T, D)),
+        "h0": rng.standard_normal((N, H)),
+        "Wx": rng.standard_normal((D, 4 * H)) * 0.5,
+        "Wh": rng.standard_normal((H, 4 * H)) * 0.5,
+        "b": rng.standard_normal(4 * H) * 0.5,
+    }
+    return {k: v.astype(dtype) for k, v in p.items()}
+
+
+def _c0(p, seed):
+    return np.random.default_rng(seed + 100).standard_normal(p["h0"].shape).astype(p["h0"].dtype)
+
+
+def _forward_with_state(x, h0, c0, Wx, Wh, b):
+    return lstm_forward(x, h0, Wx, Wh, b, c0=c0, return_state=True)
+
+
+def _backward_with_state(dh, dcT, cache):
+    return lstm_backward(dh, cache, dcT=dcT, return_state=True)
+
+
+def _steps_forward(x, h0, c0, Wx, Wh, b):
+    """The teaching definition: lstm_step_forward in a loop."""
+    h, c, caches, hs = h0, c0, [], []
+    for t in range(x.shape[1]):
+        h, c, cache = lstm_step_forward(np.ascontiguousarray(x[:, t]), h, c, Wx, Wh, b)
+        hs.append(h)
+        caches.append(cache)
+    return np.stack(hs, axis=1), c, caches
+
+
+def _steps_backward(dh, dcT, caches):
+    dWx = dWh = db = 0
+    dnext_h, dnext_c = np.zeros_like(dh[:, 0]), dcT
+    dxs = []
+    for t in reversed(range(dh.shape[1])):
+        dx, dnext_h, dnext_c, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t] + dnext_h, dnext_c, caches[t])
+        dxs.append(dx)
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    return np.stack(dxs[::-1], axis=1), dnext_h, dnext_c, dWx, dWh, db
+
+
+def test_lstm_step_forward_with_zero_weights_is_driven_by_the_biases():
+    H = 2
+    b = np.array([0.0, 0.0, 1.0, 1.0, -1.0, -1.0, 0.5, 0.5])  # a_i = 0, a_f = 1, a_o = -1, a_g = 0.5
+    prev_c = np.array([[2.0, -2.0]])
+    next_h, next_c, _ = lstm_step_forward(
+        np.ones((1, 3)), np.ones((1, H)), prev_c, np.zeros((3, 4 * H)), np.zeros((H, 4 * H)), b
+    )
+    sig = lambda a: 1 / (1 + np.exp(-a))
+    expected_c = sig(1.0) * prev_c + sig(0.0) * np.tanh(0.5)
+    np.testing.assert_allclose(next_c, expected_c, rtol=1e-12)
+    np.testing.assert_allclose(next_h, sig(-1.0) * np.tanh(expected_c), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [1, 5, 9])
+def test_lstm_step_backward_matches_central_difference_on_h_and_c(seed):
+    p = _params(seed=seed)
+    inputs = {"x": p["x"][:, 0].copy(), "prev_h": p["h0"], "prev_c": _c0(p, seed),
+              "Wx": p["Wx"], "Wh": p["Wh"], "b": p["b"]}
+    check_pair(lstm_step_forward, lstm_step_backward, inputs, seed=seed)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 6])
+def test_lstm_backward_matches_central_difference_with_gradient_on_every_step(seed):
+    check_pair(lstm_forward, lstm_backward, _params(seed=seed), seed=seed)
+
+
+@pytest.mark.parametrize("seed", [2, 4, 6])
+def test_lstm_backward_with_state_matches_central_difference_on_c0_and_final_cell(seed):
+    p = _params(seed=seed)
+    inputs = {"x": p["x"], "h0": p["h0"], "c0": _c0(p, seed), "Wx": p["Wx"], "Wh": p["Wh"], "b": p["b"]}
+    check_pair(_forward_with_state, _backward_with_state, inputs, seed=seed)
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_fast_lstm_forward_and_backward_equal_the_composition_of_steps(dtype, rtol):
+    p = _params(N=4, T=7, D=5, H=6, seed=3, dtype=dtype)
+    c0 = _c0(p, 3)
+    h, cT, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=c0, return_state=True)
+    h_ref, cT_ref, caches = _steps_forward(p["x"], p["h0"], c0, p["Wx"], p["Wh"], p["b"])
+    np.testing.assert_allclose(h, h_ref, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(cT, cT_ref, rtol=rtol, atol=rtol)
+    rng = np.random.default_rng(7)
+    dh = rng.standard_normal(h.shape).astype(dtype)
+    dcT = rng.standard_normal(cT.shape).astype(dtype)
+    grads = lstm_backward(dh, cache, dcT=dcT, return_state=True)
+    ref = _steps_backward(dh, dcT, caches)
+    for name, g, r in zip(["dx", "dh0", "dc0", "dWx", "dWh", "db"], grads, ref, strict=True):
+        assert g.dtype == dtype, name
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=rtol * 10, err_msg=name)
+
+
+def test_lstm_forward_without_c0_starts_from_a_zero_cell():
+    p = _params(seed=4)
+    h, _ = lstm_forward(**p)
+    h_ref, _, _ = _steps_forward(p["x"], p["h0"], np.zeros_like(p["h0"]), p["Wx"], p["Wh"], p["b"])
+    np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=1e-14)
+    dx, dh0, dWx, dWh, db = lstm_backward(np.ones_like(h), lstm_forward(**p)[1])
+    assert dx.shape == p["x"].shape and dh0.shape == p["h0"].shape and dWh.shape == p["Wh"].shape
+
+
+def test_lstm_backward_leaves_the_upstream_gradient_unchanged_for_a_single_sequence():
+    p = _params(N=1, seed=2)  # with N = 1 the time-major view of dh is contiguous: it must still be copied
+    h, cache = lstm_forward(**p)
+    dh = np.random.default_rng(0).standard_normal(h.shape)
+    before = dh.copy()
+    lstm_backward(dh, cache)
+    np.testing.assert_array_equal(dh, before)
+
+
+def test_lstm_saturated_gates_give_finite_outputs_without_overflow_warnings():
+    p = _params(seed=0, dtype=np.float32)
+    p["x"] *= 1e4  # pre-activations of +-1e4: exp(-a) overflows to inf, which is the right limit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h, cache = lstm_forward(**p)
+        grads = lstm_backward(np.ones_like(h), cache)
+    assert np.all(np.isfinite(h)) and np.all(np.abs(h) <= 1)
+    assert all(np.all(np.isfinite(g)) for g in grads)
+
+
+def test_lstm_preserves_float32():
+    p = _params(dtype=np.float32)
+    h, cache = lstm_forward(**p)
+    assert h.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in lstm_backward(np.ones_like(h), cache))
+
+
+def test_lstm_rejects_mismatched_shapes_naming_the_argument():
+    p = _params()
+    expected = r"lstm_forward: Wh must have shape \(H, 12\) = \(3, 12\), got \(3, 9\)"
+    with pytest.raises(ValueError, match=expected):
+        lstm_forward(p["x"], p["h0"], p["Wx"], np.zeros((3, 9)), p["b"])
+    with pytest.raises(ValueError, match=r"lstm_step_forward: b must have shape \(12,\)"):
+        lstm_step_forward(p["x"][:, 0], p["h0"], p["h0"], p["Wx"], p["Wh"], np.zeros(9))
+    with pytest.raises(ValueError, match=r"lstm_forward: c0 must have shape \(N, H\) = \(3, 3\)"):
+        lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=np.zeros((2, 3)))
+    h, cache = lstm_forward(**p)
+    with pytest.raises(ValueError, match=r"lstm_backward: dh must have shape"):
+        lstm_backward(h[:, 1:], cache)
+
+
+def test_lstm_init_sets_the_forget_bias_and_orthogonal_gate_blocks():
+    H = 5
+    Wx, Wh, b = lstm_init(3, H, np.random.default_rng(0), forget_bias=1.0, dtype=np.float64)
+    np.testing.assert_array_equal(b[H : 2 * H], 1.0)
+    np.testing.assert_array_equal(np.delete(b, np.s_[H : 2 * H]), 0.0)
+    for k in range(4):
+        block = Wh[:, k * H : (k + 1) * H]
+        np.testing.assert_allclose(block.T @ block, np.eye(H), atol=1e-12)
+    # with zero input and state the forget gate opens to sigmoid(1) ~ 0.73: the cell keeps most of itself
+    _, next_c, _ = lstm_step_forward(np.zeros((1, 3)), np.zeros((1, H)), np.ones((1, H)), Wx, Wh, b)
+    np.testing.assert_allclose(next_c, 1 / (1 + np.exp(-1.0)), rtol=1e-12)
+
+
+def test_lstm_module_passes_check_module_and_chunks_equal_the_whole_sequence():
+    layer = LSTM(4, 3, rng=np.random.default_rng(1), dtype=np.float64)
+    layer.params["b"][...] += np.random.default_rng(2).standard_normal(12) * 0.5
+    x = np.random.default_rng(3).standard_normal((2, 6, 4))
+    errors = check_module(layer, x)
+    assert set(errors) == {"x", "Wx", "Wh", "b"}
+    h = layer.forward(x)
+    h1 = layer.forward(x[:, :4])
+    h2 = layer.forward(x[:, 4:], layer.final_state)  # truncated BPTT carries (h, c) across chunks
+    np.testing.assert_allclose(np.concatenate([h1, h2], axis=1), h, rtol=1e-12)
+
+
+def _torch_lstm_from_ours(torch, p):
+    """A torch.nn.LSTM holding our weights: ours are (D, 4H) in the order i, f, o, g; torch's are
+    (4H, D) in the order i, f, g, o, and it has two bias vectors (we put ours in b_ih, zero in b_hh)."""
+    D, H = p["Wx"].shape[0], p["Wh"].shape[0]
+    order = np.concatenate([np.arange(0, 2 * H), np.arange(3 * H, 4 * H), np.arange(2 * H, 3 * H)])
+    lstm = torch.nn.LSTM(D, H, batch_first=True).double()
+    with torch.no_grad():
+        lstm.weight_ih_l0.copy_(torch.tensor(p["Wx"][:, order].T))
+        lstm.weight_hh_l0.copy_(torch.tensor(p["Wh"][:, order].T))
+        lstm.bias_ih_l0.copy_(torch.tensor(p["b"][order]))
+        lstm.bias_hh_l0.zero_()
+    return lstm, order
+
+
+@pytest.mark.oracle
+def test_lstm_matches_torch_nn_lstm_values_and_gradients():
+    torch = pytest.importorskip("torch")
+    p = _params(N=3, T=6, D=4, H=5, seed=8)
+    c0 = _c0(p, 8)
+    h, cT, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=c0, return_state=True)
+    rng = np.random.default_rng(9)
+    dh, dcT = rng.standard_normal(h.shape), rng.standard_normal(cT.shape)
+    dx, dh0, dc0, dWx, dWh, db = lstm_backward(dh, cache, dcT=dcT, return_state=True)
+
+    lstm, order = _torch_lstm_from_ours(torch, p)
+    xt = torch.tensor(p["x"], requires_grad=True)
+    h0t = torch.tensor(p["h0"][None], requires_grad=True)
+    c0t = torch.tensor(c0[None], requires_grad=True)
+    out, (_, cTt) = lstm(xt, (h0t, c0t))
+    torch.autograd.backward([out, cTt], [torch.tensor(dh), torch.tensor(dcT[None])])
+    tol = {"rtol": 1e-9, "atol": 1e-12}
+    np.testing.assert_allclose(h, out.detach().numpy(), **tol)
+    np.testing.assert_allclose(cT, cTt.detach().numpy()[0], **tol)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), **tol)
+    np.testing.assert_allclose(dh0, h0t.grad.numpy()[0], **tol)
+    np.testing.assert_allclose(dc0, c0t.grad.numpy()[0], **tol)
+    np.testing.assert_allclose(dWx[:, order], lstm.weight_ih_l0.grad.numpy().T, **tol)
+    np.testing.assert_allclose(dWh[:, order], lstm.weight_hh_l0.grad.numpy().T, **tol)
+    np.testing.assert_allclose(db[order], lstm.bias_ih_l0.grad.numpy(), **tol)
