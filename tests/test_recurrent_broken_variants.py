@@ -48,7 +48,8 @@ def _lstm_steps_backward(dh, caches, *, bug=None):
     dxs = [None] * T
     for t in reversed(range(T)):
         upstream = dh[:, t - 1] if bug == "off_by_one" else dh[:, t]
-        dxs[t], dnext_h, dnext_c, dWx_t, dWh_t, db_t = lstm_step_backward(upstream + dnext_h, dnext_c, caches[t])
+        grads = lstm_step_backward(upstream + dnext_h, dnext_c, caches[t])
+        dxs[t], dnext_h, dnext_c, dWx_t, dWh_t, db_t = grads
         dWx, db = dWx + dWx_t, db + db_t
         dWh = dWh_t if bug == "overwrite_dWh" else dWh + dWh_t
     return np.stack(dxs, axis=1), dnext_h, dWx, dWh, db
