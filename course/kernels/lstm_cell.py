@@ -43,6 +43,7 @@ from course.validation import check_array
 # global: the simulator runs a kernel by swapping the global named ``cuda`` for its fake CUDA module.
 cuda: Any = None
 
+
 def _sigmoid(xp: Any, a: Any) -> Any:
     """sigmoid(a) = 0.5 tanh(a / 2) + 0.5: the form the kernel uses, which cannot overflow."""
     return 0.5 * xp.tanh(0.5 * a) + 0.5
@@ -88,10 +89,11 @@ def lstm_cell_backward_numpy(dnext_h: Any, dnext_c: Any, cache: tuple) -> tuple[
     H = prev_c.shape[1]
     i, f, o, g = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
     dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)  # both paths into next_c
-    da = xp.concatenate(
-        [dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tanh_c * o * (1 - o), dc * i * (1 - g * g)],
-        axis=1,
-    )  # (N, 4H)
+    da_i = dc * g * i * (1 - i)
+    da_f = dc * prev_c * f * (1 - f)
+    da_o = dnext_h * tanh_c * o * (1 - o)
+    da_g = dc * i * (1 - g * g)
+    da = xp.concatenate([da_i, da_f, da_o, da_g], axis=1)  # (N, 4H)
     return da, dc * f
 
 

@@ -32,7 +32,14 @@ from typing import Any
 import numpy as np
 
 from course.backend import get_array_module
-from course.kernels.launch import blocks, import_cuda, kernel_args, numba_dtype, resolve_backend, simulator_enabled
+from course.kernels.launch import (
+    blocks,
+    import_cuda,
+    kernel_args,
+    numba_dtype,
+    resolve_backend,
+    simulator_enabled,
+)
 from course.validation import check_array
 
 # numba.cuda, bound on the first kernel compilation; a module global because the simulator swaps the
@@ -61,7 +68,9 @@ def matmul_blocked_numpy(A: Any, B: Any, block_m: int, block_n: int, block_k: in
     for i in range(0, M, block_m):
         for j in range(0, N, block_n):
             for k in range(0, K, block_k):
-                C[i : i + block_m, j : j + block_n] += A[i : i + block_m, k : k + block_k] @ B[k : k + block_k, j : j + block_n]
+                a_block = A[i : i + block_m, k : k + block_k]
+                b_block = B[k : k + block_k, j : j + block_n]
+                C[i : i + block_m, j : j + block_n] += a_block @ b_block
     return C
 
 
@@ -111,7 +120,7 @@ def _register_blocked_kernel(dtype: np.dtype, BM: int, BN: int, BK: int, TM: int
     TX, TY = BN // TN, BM // TM
     NT = TX * TY
     if (BM * BK) % NT or (BK * BN) % NT:
-        raise ValueError(f"register blocking: {NT} threads must evenly share the {BM}x{BK} and {BK}x{BN} tiles")
+        raise ValueError(f"register blocking: {NT} threads must share the {BM}x{BK} and {BK}x{BN} tiles")
     LOADS_A, LOADS_B = BM * BK // NT, BK * BN // NT
     global cuda
     cuda = import_cuda()

@@ -116,7 +116,7 @@ def softmax_rows(x: Any, backend: str = "auto", threads: int | None = None) -> A
         threads = 8 if simulator_enabled() else 256
     check_positive("softmax_rows", "threads", threads)
     if threads & (threads - 1):
-        raise ValueError(f"softmax_rows: threads must be a power of two for the tree reduction, got {threads}")
+        raise ValueError(f"softmax_rows: threads must be a power of two (tree reduction), got {threads}")
     xp = get_array_module(x)
     out = xp.empty(x.shape, dtype=x.dtype)
     if x.shape[0] > 0:
