@@ -6,9 +6,11 @@ Three experiments, each returning arrays for a plot:
    The state stays bounded for every w, but the gradient dh_T/dh_0 = prod_t w (1 - h_t^2) is a product
    of T factors, so it goes to zero (|factor| < 1) or blows up (|factor| > 1) geometrically in T.
 2. ``sigmoid_recurrence_loss(w, b)``: h_t = w sigmoid(h_{t-1}) + b, h_0 = 0.5, loss (h_50 - 0.7)^2
-   (lecture 004, after Pascanu et al. 2013) over a (w, b) grid. The surface is flat almost everywhere
-   and has steep walls where the map changes from one fixed point to two: there the gradient is huge,
-   which is what gradient clipping guards against.
+   (lecture 004, after Pascanu et al. 2013) over a (w, b) grid. For w above about 4.3 the map has two
+   attractors; where h_0 = 0.5 lies on the boundary between their basins (b = 0.5 - w sigmoid(0.5)),
+   an arbitrarily small change of b decides which one h_50 reaches. The loss jumps there (a wall) and
+   the gradient grows without bound next to it: one step from such a point is what gradient clipping
+   guards against.
 3. ``gradient_norms_through_time``: ||dL/dh_t|| for t = T..1 when only the last step carries a loss,
    for a vanilla RNN and an LSTM of the same size: the RNN's norm decays geometrically going back in
    time; the LSTM's cell path (f near 1 with the forget bias) keeps it much larger.
