@@ -16,7 +16,8 @@ def test_forward_backward_prop_gradient_matches_central_difference_in_h0():
     for w in (-3.0, -0.5, 0.9, 1.5, 3.0):
         _, grad = forward_backward_prop(w, 10)
         eps = 1e-6
-        plus, minus = forward_backward_prop(w, 10, h0=0.5 + eps)[0], forward_backward_prop(w, 10, h0=0.5 - eps)[0]
+        plus = forward_backward_prop(w, 10, h0=0.5 + eps)[0]
+        minus = forward_backward_prop(w, 10, h0=0.5 - eps)[0]
         numeric = (plus - minus) / (2 * eps)
         assert grad == pytest.approx(numeric, rel=1e-6, abs=1e-12)
 
