@@ -192,6 +192,15 @@ def kernel_env(assignment: str, paths: Paths) -> dict[str, str]:
     return env
 
 
+def _override(env: dict[str, str], overrides: dict[str, str | None] | None) -> dict[str, str]:
+    for key, value in (overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
 def repair_duplicate_ids(nb) -> list[str]:
     """Keep one cell per grade id (the first test cell, the last answer cell); return what was dropped.
 
@@ -225,7 +234,9 @@ SUSPICIOUS = (
 )
 
 
-def _prepare_submission(src: Path, dst: Path, assignment: str) -> tuple[str | None, list[str]]:
+def _prepare_submission(
+    src: Path, dst: Path, assignment: str, repair_duplicates: bool = True
+) -> tuple[str | None, list[str]]:
     """Copy a submission into the work dir and make it gradable; (reason it is unreadable or None, notes)."""
     if dst.exists():
         shutil.rmtree(dst)
@@ -240,7 +251,7 @@ def _prepare_submission(src: Path, dst: Path, assignment: str) -> tuple[str | No
         except Exception as err:  # noqa: BLE001 (any parse failure means the same thing: unreadable)
             reason = str(err).splitlines()[0][:99] if str(err) else ""
             return f"{path.name} is not a readable notebook ({type(err).__name__}: {reason})", notes
-        dropped = repair_duplicate_ids(nb)
+        dropped = repair_duplicate_ids(nb) if repair_duplicates else []
         if dropped:
             notes.append(f"duplicate cells ignored: {', '.join(dropped)}")
             nbformat.write(nb, path)
@@ -289,13 +300,16 @@ def grade_student(
     *,
     cell_timeout: int = settings.CELL_TIMEOUT_S,
     submission_timeout: float = settings.SUBMISSION_TIMEOUT_S,
+    nbgrader_args: list[str] | None = None,
+    env_overrides: dict[str, str | None] | None = None,
+    repair_duplicates: bool = True,
 ) -> GradeRow:
     """Grade one student's submission in its own nbgrader process; never raises for a bad submission."""
     start = time.monotonic()
     total, per_cell = max_score(paths, assignment)
     zero = {name: 0.0 for name in per_cell}
     dst = paths.submitted / student / assignment
-    unreadable, notes = _prepare_submission(submission, dst, assignment)
+    unreadable, notes = _prepare_submission(submission, dst, assignment, repair_duplicates)
     autograded = paths.autograded / student / assignment
     if unreadable:
         shutil.rmtree(autograded, ignore_errors=True)
@@ -310,9 +324,17 @@ def grade_student(
             time.monotonic() - start,
         )
     rc, output = run_nbgrader(
-        ["autograde", assignment, "--student", student, "--force", f"--Execute.timeout={cell_timeout}"],
+        [
+            "autograde",
+            assignment,
+            "--student",
+            student,
+            "--force",
+            f"--Execute.timeout={cell_timeout}",
+            *(nbgrader_args or []),
+        ],
         paths,
-        env=kernel_env(assignment, paths),
+        env=_override(kernel_env(assignment, paths), env_overrides),
         timeout=submission_timeout,
     )
     seconds = time.monotonic() - start
@@ -336,14 +358,28 @@ def autograde(
     assignments: Iterable[str] | None = None,
     cell_timeout: int = settings.CELL_TIMEOUT_S,
     submission_timeout: float = settings.SUBMISSION_TIMEOUT_S,
+    nbgrader_args: list[str] | None = None,
+    env_overrides: dict[str, str | None] | None = None,
+    repair_duplicates: bool = True,
+    release_first: bool = True,
     log=print,
 ) -> list[GradeRow]:
-    """Grade every ``submitted_root/<student>/<assignment>/`` (nbgrader's layout); one row per pair."""
+    """Grade every ``submitted_root/<student>/<assignment>/`` (nbgrader's layout); one row per pair.
+
+    ``assignments`` defaults to every assignment folder found in the submissions that has a source
+    notebook. ``release_first=False`` skips regenerating the gradebook entry (the caller just released).
+    ``nbgrader_args``, ``env_overrides`` and ``repair_duplicates`` exist to measure the traps with a fix
+    switched off.
+    """
     submitted_root = Path(submitted_root).resolve()
-    wanted = list(assignments) if assignments else settings.available_assignments(paths.source)
-    students = (
-        sorted(p.name for p in submitted_root.iterdir() if p.is_dir()) if submitted_root.is_dir() else []
-    )
+    if not submitted_root.is_dir():
+        raise FileNotFoundError(f"no submissions folder {submitted_root}")
+    students = sorted(p.name for p in submitted_root.iterdir() if p.is_dir())
+    found = sorted({p.name for s in students for p in (submitted_root / s).iterdir() if p.is_dir()})
+    for name in found:
+        if not (paths.source / name / f"{name}.ipynb").is_file():
+            log(f"skipping {name}: no source notebook {paths.source / name / (name + '.ipynb')}")
+    wanted = list(assignments) if assignments else [a for a in found if (paths.source / a).is_dir()]
     editions.build_reference(paths.reference)
     rows = []
     for assignment in wanted:
@@ -351,9 +387,10 @@ def autograde(
         if not who:
             continue
         # The gradebook must describe the current source; a scratch release keeps notebooks/ untouched.
-        generate_release(
-            assignment, Paths(paths.work, paths.out, paths.work / "release", paths.dist, paths.source)
-        )
+        if release_first:
+            generate_release(
+                assignment, Paths(paths.work, paths.out, paths.work / "release", paths.dist, paths.source)
+            )
         editions.build_student_edition(assignment, paths.edition(assignment))
         for student in who:
             row = grade_student(
@@ -363,6 +400,9 @@ def autograde(
                 paths,
                 cell_timeout=cell_timeout,
                 submission_timeout=submission_timeout,
+                nbgrader_args=nbgrader_args,
+                env_overrides=env_overrides,
+                repair_duplicates=repair_duplicates,
             )
             log(
                 f"{assignment} {student:<24} {row.status:<10} {row.score:6.1f} / {row.max_score:.1f}  "

@@ -1,0 +1,185 @@
+"""A tiny trap assignment and the adversarial submissions that exercise every nbgrader trap the grader closes.
+
+``a99_traps`` has two exercises (linear_predict and sin_features from assignment 01's library, 1 + 1
+points each, 4 in all) and no plots, so one submission grades in seconds. ``trap_class`` returns, per
+student, the notebook, any extra files beside it and the expected outcome; tests/test_pipeline_grading.py
+grades them all in one batch, and docs/grading.md lists what each one measured without the fix.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.cells import code, hidden_test, markdown, solution, visible_test, write_notebook
+from autograder.samples import fill, set_answer
+
+TRAP_ASSIGNMENT = "a99_traps"
+FULL = 4.0
+
+
+def trap_cells() -> list:
+    return [
+        markdown("# Trap assignment (tests of the grader only)"),
+        code(
+            """
+            import numpy as np
+
+            from course import grading
+            """
+        ),
+        solution(
+            "linear_predict",
+            '''
+            def linear_predict(X, w):
+                """y_hat = X w."""
+                ### BEGIN SOLUTION
+                return X @ w
+                ### END SOLUTION
+            ''',
+        ),
+        visible_test(
+            "linear_predict",
+            """
+            y_hat = linear_predict(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0]))
+            grading.expect_close("linear_predict(X, w)", y_hat, np.array([-1.0, -1.0]))
+            """,
+            points=1,
+        ),
+        hidden_test(
+            "linear_predict",
+            """
+            grading.check_function(linear_predict, "linear.linear_predict",
+                                   lambda rng: {"X": rng.standard_normal((5, 3)), "w": rng.standard_normal(3)})
+            """,
+            points=1,
+        ),
+        solution(
+            "sin_features",
+            '''
+            def sin_features(x):
+                """phi(x) = [1, x, sin(3x)]."""
+                ### BEGIN SOLUTION
+                return np.stack([np.ones_like(x), x, np.sin(3 * x)], axis=1)
+                ### END SOLUTION
+            ''',
+        ),
+        visible_test(
+            "sin_features",
+            """
+            X = sin_features(np.array([0.0, 1.0]))
+            grading.expect_close("sin_features(x)", X, np.array([[1.0, 0.0, 0.0], [1.0, 1.0, np.sin(3.0)]]))
+            """,
+            points=1,
+        ),
+        hidden_test(
+            "sin_features",
+            """
+            grading.check_function(sin_features, "linear.sin_features", lambda rng: {"x": rng.uniform(-2, 2, 6)})
+            """,
+            points=1,
+        ),
+    ]
+
+
+def write_trap_source(source_dir: Path) -> Path:
+    return write_notebook(trap_cells(), Path(source_dir) / TRAP_ASSIGNMENT / f"{TRAP_ASSIGNMENT}.ipynb")
+
+
+@dataclass
+class Case:
+    notebook: object | None  # None: ``raw`` is written instead
+    expected_score: float
+    expected_status: str = "graded"
+    files: dict[str, str] = field(default_factory=dict)  # extra files beside the notebook
+    raw: str | None = None
+    why: str = ""
+
+
+WRONG_SIN = "def sin_features(x):\n    return np.zeros((len(x), 3))\n"
+LOOP_SIN = "def sin_features(x):\n    while True:\n        pass\n"
+WARN_PREDICT = (
+    "import warnings\n\ndef linear_predict(X, w):\n"
+    '    warnings.warn("this API is deprecated", DeprecationWarning)\n    return X @ w\n'
+)
+FAKE_GRADING = (
+    "def expect_close(*args, **kwargs):\n    pass\n\n\ndef check_function(*args, **kwargs):\n    pass\n"
+)
+
+
+def _cells_with(nb, grade_ids: set[str]) -> list[int]:
+    return [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") in grade_ids]
+
+
+def trap_class(release_nb, source_nb) -> dict[str, Case]:
+    """student id -> Case for the trap assignment (expected scores out of 4)."""
+    ids = ["linear_predict", "sin_features"]
+    complete = fill(release_nb, source_nb, ids)
+    cases: dict[str, Case] = {"t_complete": Case(complete, FULL, why="reference point")}
+
+    nb = copy.deepcopy(complete)
+    set_answer(nb, "sin_features", "def sin_features(x:\n    return x\n")
+    cases["t_syntax_error"] = Case(nb, 2.0, why="a syntax error loses only that exercise")
+
+    nb = copy.deepcopy(complete)
+    set_answer(nb, "sin_features", LOOP_SIN)
+    cases["t_infinite_loop"] = Case(nb, 2.0, why="per-cell timeout interrupts the loop, the rest is graded")
+
+    nb = copy.deepcopy(complete)
+    set_answer(nb, "sin_features", WRONG_SIN)
+    for i in reversed(_cells_with(nb, {"sin_features_visible", "sin_features_hidden"})):
+        del nb.cells[i]
+    cases["t_deleted_tests"] = Case(nb, 2.0, why="deleted test cells are put back and run")
+
+    nb = copy.deepcopy(complete)
+    i = _cells_with(nb, {"linear_predict_visible"})[0]
+    nb.cells.insert(i + 1, copy.deepcopy(nb.cells[i]))
+    cases["t_duplicated_test"] = Case(nb, FULL, why="a copy-pasted test cell does not abort grading")
+
+    nb = copy.deepcopy(complete)
+    set_answer(nb, "sin_features", WRONG_SIN)
+    for i in _cells_with(nb, {"sin_features_visible", "sin_features_hidden"}):
+        nb.cells[i].metadata["tags"] = ["skip-execution"]
+    cases["t_skip_tag"] = Case(nb, 2.0, why="a skip-execution tag on a test cell does not skip it")
+
+    cases["t_numpy_beside"] = Case(
+        copy.deepcopy(complete),
+        FULL,
+        files={"numpy.py": 'raise ImportError("shadowed numpy")\n'},
+        why="a numpy.py beside the notebook is not imported",
+    )
+
+    nb = copy.deepcopy(complete)
+    set_answer(nb, "sin_features", WRONG_SIN)
+    cases["t_fake_course"] = Case(
+        nb,
+        2.0,
+        files={"course/__init__.py": "", "course/grading.py": FAKE_GRADING},
+        why="a course/ package beside the notebook does not replace the grader's checks",
+    )
+
+    nb = copy.deepcopy(complete)
+    set_answer(nb, "linear_predict", WARN_PREDICT)
+    cases["t_warning"] = Case(nb, FULL, why="a DeprecationWarning on stderr does not zero a correct answer")
+
+    text = json.dumps(json.loads(json.dumps(complete)), indent=1)
+    cases["t_invalid_json"] = Case(None, 0.0, "unreadable", raw=text[: len(text) // 2], why="truncated file")
+    return cases
+
+
+def write_trap_class(submitted_root: Path, cases: dict[str, Case]) -> None:
+    import nbformat
+
+    for student, case in cases.items():
+        folder = Path(submitted_root) / student / TRAP_ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{TRAP_ASSIGNMENT}.ipynb"
+        if case.notebook is None:
+            path.write_text(case.raw or "")
+        else:
+            nbformat.write(case.notebook, path)
+        for name, text in case.files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
