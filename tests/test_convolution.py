@@ -5,6 +5,7 @@ from functools import partial
 import numpy as np
 import pytest
 
+import course.convolution as convolution
 from course.convolution import (
     Conv2d,
     col2im,
@@ -24,6 +25,9 @@ CONFIGS = [
     (1, 3, 6, 7, 2, 3, 2, 2, 1),
     (2, 2, 7, 6, 2, 2, 3, 2, 0),
     (1, 2, 5, 5, 2, 3, 3, 3, 2),
+    # stride 1 and W' = W take im2col/col2im's flat-shift shortcut: a 1x3 filter (H' = H + 2); 5x5, pad 2.
+    (2, 2, 4, 6, 2, 1, 3, 1, 1),
+    (1, 2, 6, 5, 2, 5, 5, 1, 2),
 ]
 
 
@@ -134,6 +138,20 @@ def test_conv_as_matrix_is_banded_toeplitz_for_a_1d_filter():
     M = conv_as_matrix(w, (1, 1, 5), stride=1, pad=0)
     expected = np.array([[1, 2, 3, 0, 0], [0, 1, 2, 3, 0], [0, 0, 1, 2, 3]], dtype=float)
     np.testing.assert_array_equal(M, expected)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 4000, 1 << 30], ids=["one-image", "two-images", "whole-batch"])
+def test_conv_im2col_gives_the_same_result_for_any_chunk_size(monkeypatch, chunk_bytes):
+    x, w, b = _data((5, 2, 5, 6, 3, 3, 3, 1, 1), seed=9)
+    out_ref, cache_ref = conv_forward_naive(x, w, b, 1, 1)
+    grads_ref = conv_backward_naive(np.ones_like(out_ref), cache_ref)
+    monkeypatch.setattr(convolution, "CHUNK_BYTES", chunk_bytes)  # 2 x 27 x 30 x 8 bytes ~ 2 images per 4000
+    out, cache = conv_forward_im2col(x, w, b, 1, 1)
+    assert rel_error(out, out_ref) < 1e-12
+    for name, g, g_ref in zip(
+        "x w b".split(), conv_backward_im2col(np.ones_like(out), cache), grads_ref, strict=True
+    ):
+        assert rel_error(g, g_ref) < 1e-12, f"d{name} differs with CHUNK_BYTES={chunk_bytes}"
 
 
 def test_conv_im2col_preserves_float32():
