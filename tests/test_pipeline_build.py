@@ -117,9 +117,9 @@ def edition_root(tmp_path_factory) -> Path:
     return root
 
 
-def _stub_functions(tree: ast.AST) -> dict[str, ast.FunctionDef]:
-    """function name -> definition, for every function whose body holds a raise NotImplementedError(...)."""
-    found = {}
+def _stub_functions(tree: ast.AST) -> list[ast.FunctionDef]:
+    """Every function (or method) whose body holds a raise NotImplementedError(...)."""
+    found = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for stmt in node.body:
@@ -128,7 +128,7 @@ def _stub_functions(tree: ast.AST) -> dict[str, ast.FunctionDef]:
                     and isinstance(stmt.exc, ast.Call)
                     and getattr(stmt.exc.func, "id", "") == "NotImplementedError"
                 ):
-                    found[node.name] = node
+                    found.append(node)
     return found
 
 
@@ -150,7 +150,7 @@ def test_student_edition_keeps_no_graded_body_and_every_stub_names_its_task(edit
         )
         stubs = [
             node
-            for node in _stub_functions(ast.parse(text)).values()
+            for node in _stub_functions(ast.parse(text))
             if any(isinstance(s, ast.Raise) and message in ast.unparse(s) for s in node.body)
         ]
         assert stubs, f"{path}: no function raises NotImplementedError for {region.task}"
