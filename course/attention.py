@@ -226,7 +226,8 @@ def additive_attention_step_forward(
     xp = get_array_module(E, keys, d, W2, v)
     # BEGIN GRADED a07.additive_attention_step_forward
     query = d @ W2  # (N, A)
-    hidden = xp.tanh(keys + query[:, None, :])  # (N, T, A)
+    hidden = keys + query[:, None, :]  # (N, T, A): the query is broadcast over the T positions
+    xp.tanh(hidden, out=hidden)  # in place: the decoder calls this every step, one (N, T, A) buffer less
     u = hidden @ v  # (N, T)
     a = masked_softmax(u, mask)  # (N, T)
     context = _read(a, E)  # (N, H)
@@ -246,12 +247,17 @@ def additive_attention_step_backward(dcontext: Any, da: Any, cache: tuple) -> tu
     E, d, W2, v, hidden, a = cache
     check_array("additive_attention_step_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]),
                 dtype_kind="f")
+    xp = get_array_module(dcontext, E)
     # BEGIN GRADED a07.additive_attention_step_backward
     da_read, dE = _read_backward(dcontext, a, E)
     da_total = da_read if da is None else da_read + da
     du = _softmax_backward(da_total, a)  # (N, T)
     dv = hidden.reshape(-1, hidden.shape[-1]).T @ du.reshape(-1)  # (A,): sum over n, j of du_nj hidden_nj
-    dpre = du[:, :, None] * v * (1 - hidden**2)  # (N, T, A): tanh' = 1 - tanh^2, read from the output
+    # dpre = du_j v * (1 - hidden^2) (tanh' read from the output), built in one buffer: called every step
+    dpre = hidden * hidden  # (N, T, A)
+    xp.subtract(1, dpre, out=dpre)
+    dpre *= v
+    dpre *= du[:, :, None]
     dkeys = dpre
     dquery = dpre.sum(axis=1)  # (N, A): the query was broadcast over the T positions
     dd = dquery @ W2.T  # (N, Hd)

@@ -331,29 +331,35 @@ def train_seq2seq(
     steps: int,
     batch_size: int = 64,
     learning_rate: float = 3e-3,
+    final_learning_rate: float | None = None,
     max_grad_norm: float = 5.0,
     rng: np.random.Generator | int = 0,
     max_seconds: float | None = None,
-    callback: Callable[[int, float], None] | None = None,
+    callback: Callable[[int, float], bool | None] | None = None,
 ) -> list[float]:
     """Minibatch training with Adam and gradient-norm clipping; returns the loss of every step taken.
 
-    Stops after ``steps`` updates or ``max_seconds`` of wall time, whichever comes first. ``callback(step,
-    loss)`` is called after every update (for logging or evaluation).
+    The learning rate decays geometrically from ``learning_rate`` to ``final_learning_rate`` (default:
+    constant) over ``steps``: late in training a constant Adam step keeps knocking a converged model off
+    its minimum, and exact match (every token right) is sensitive to that. Stops after ``steps`` updates
+    or ``max_seconds`` of wall time, whichever comes first. ``callback(step, loss)`` is called after
+    every update (for logging or evaluation); if it returns True, training stops there.
     """
     check_positive("train_seq2seq", "steps", steps)
     check_positive("train_seq2seq", "batch_size", batch_size)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     optimizer = Optimizer(model, adam, learning_rate=learning_rate, max_grad_norm=max_grad_norm)
+    decay = (final_learning_rate / learning_rate) ** (1 / steps) if final_learning_rate else 1.0
     losses: list[float] = []
     start = time.perf_counter()
     for step in range(steps):
+        optimizer.set_learning_rate(learning_rate * decay**step)
         batch = trim_padding(train.subset(rng.integers(0, len(train), size=batch_size)))
         optimizer.zero_grad()
         losses.append(model.loss(batch))
         optimizer.step()
-        if callback is not None:
-            callback(step, losses[-1])
+        if callback is not None and callback(step, losses[-1]):
+            break
         if max_seconds is not None and time.perf_counter() - start > max_seconds:
             break
     return losses
