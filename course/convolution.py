@@ -21,6 +21,7 @@ The three implementations agree to round-off:
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -155,14 +156,32 @@ def _valid_range(p: int, size: int, out_size: int, stride: int, pad: int) -> tup
     return o0, o1, o0 * stride + p - pad
 
 
-def _flat_run(H: int, W: int, i0: int, i1: int, h0: int, dq: int) -> tuple[int, int, int]:
-    """Whole-row shortcut (stride 1, W' = W): output rows [i0, i1) of one kernel offset read image rows
-    from h0 shifted dq columns, i.e. one flat run of the image shifted by a constant. Returns
-    (output start, image start, length) in flat positions, trimmed so both stay inside their planes."""
-    src = h0 * W + dq  # where output position i0 * W' reads
-    lo = max(0, -src)
-    hi = min((i1 - i0) * W, H * W - src)
-    return i0 * W + lo, src + lo, max(0, hi - lo)
+@functools.cache
+def _offset_plan(H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tuple[tuple, tuple, tuple]:
+    """Where each kernel offset reads, computed once per geometry (it depends on shapes only, and the
+    pair asks for it once per chunk).
+
+    Returns (rows, cols, flat): rows[p] = (i0, i1, h0) and cols[q] = (j0, j1, w0) from ``_valid_range``;
+    flat[p][q] = (output start, image start, length) for the whole-row shortcut, or None where it does
+    not apply. The shortcut needs stride 1 and W' = W: then output rows and image rows have the same
+    length, so element (p, q) of every window in output rows [i0, i1) is one flat run of the image,
+    shifted by a constant; the run is trimmed so both ends stay inside their planes.
+    """
+    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+    rows = tuple(_valid_range(p, H, Ho, stride, pad) for p in range(HH))
+    cols = tuple(_valid_range(q, W, Wo, stride, pad) for q in range(WW))
+    flat = []
+    for i0, i1, h0 in rows:
+        flat_p = []
+        for q in range(WW):
+            if stride != 1 or Wo != W:
+                flat_p.append(None)
+                continue
+            src = h0 * W + q - pad  # where output position (i0, 0) reads, possibly just outside the image
+            lo, hi = max(0, -src), min((i1 - i0) * W, H * W - src)
+            flat_p.append((i0 * W + lo, src + lo, max(0, hi - lo)))
+        flat.append(tuple(flat_p))
+    return rows, cols, tuple(flat)
 
 
 def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0) -> Any:
@@ -177,7 +196,7 @@ def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0) -> Any:
 
     Shortcut: with stride 1 and W' = W (a "same" convolution, e.g. 3x3 with pad 1), output rows and
     image rows have the same length, so the slice for (p, q) is the flattened image shifted by a
-    constant: one long contiguous copy instead of many 28-element rows, several times faster in NumPy.
+    constant: one long contiguous copy instead of many short rows, several times faster in NumPy.
     The entries it wraps in from the neighbouring row land exactly in the columns that read padding,
     which are zeroed afterwards as in the general case.
 
@@ -196,19 +215,18 @@ def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0) -> Any:
     xp = get_array_module(x)
     cols = xp.empty((N, C, HH, WW, Ho, Wo), dtype=x.dtype)
     x_flat = x.reshape(N, C, H * W)
-    for p in range(HH):
-        i0, i1, h0 = _valid_range(p, H, Ho, stride, pad)
-        for q in range(WW):
-            j0, j1, w0 = _valid_range(q, W, Wo, stride, pad)
+    rows, columns, flat = _offset_plan(H, W, HH, WW, stride, pad)
+    for p, (i0, i1, h0) in enumerate(rows):
+        for q, (j0, j1, w0) in enumerate(columns):
             dst = cols[:, :, p, q]  # (N, C, H', W'), a view
-            if stride == 1 and Wo == W:
-                start, src, length = _flat_run(H, W, i0, i1, h0, q - pad)
+            if flat[p][q] is not None:
+                start, src, length = flat[p][q]
                 dst.reshape(N, C, Ho * Wo)[:, :, start : start + length] = x_flat[:, :, src : src + length]
             else:
                 in_rows = slice(h0, h0 + (i1 - i0) * stride, stride)
                 in_cols = slice(w0, w0 + (j1 - j0) * stride, stride)
                 dst[:, :, i0:i1, j0:j1] = x[:, :, in_rows, in_cols]
-            # Window elements that fall in the padding read zeros (tests skip empty ranges: each NumPy
+            # Window elements that fall in the padding read zeros (empty ranges are skipped: each NumPy
             # call costs microseconds, which add up over offsets and chunks).
             if i0 > 0:
                 dst[:, :, :i0] = 0
@@ -233,8 +251,8 @@ def col2im(
     padding are dropped, because the padding is not an input.
 
     Shortcut (stride 1, W' = W), as in ``im2col``: one flat shifted add per offset. The entries that wrap
-    around from the neighbouring row would land in the image columns this offset never reaches
-    legitimately, so those columns are saved before the add and put back after it.
+    around from the neighbouring row land in image columns that offsets of this column shift q never
+    reach legitimately, so those columns are saved before the HH adds of that q and put back after.
 
     Inputs:
     - cols: (N, C * HH * WW, H' * W'), e.g. the gradient of ``im2col``'s output. Not modified.
@@ -252,23 +270,23 @@ def col2im(
     cols5 = cols.reshape(N, C, HH, WW, Ho * Wo)
     dx = xp.zeros((N, C, H, W), dtype=cols.dtype)
     dx_flat = dx.reshape(N, C, H * W)
-    for p in range(HH):
-        i0, i1, h0 = _valid_range(p, H, Ho, stride, pad)
-        for q in range(WW):
-            j0, j1, w0 = _valid_range(q, W, Wo, stride, pad)
-            if stride == 1 and Wo == W:
-                start, src, length = _flat_run(H, W, i0, i1, h0, q - pad)
-                # This offset reaches image columns [w0, w0 + j1 - j0) only; the wrapped entries of the
-                # flat run land in the other columns, so those are saved and put back.
-                outside = [c for c in (slice(0, w0), slice(w0 + j1 - j0, W)) if c.start < c.stop]
-                kept = [dx[:, :, :, c].copy() for c in outside]
+    rows, columns, flat = _offset_plan(H, W, HH, WW, stride, pad)
+    for q, (j0, j1, w0) in enumerate(columns):
+        if flat[0][q] is not None:
+            # Column shift q reaches image columns [w0, w0 + j1 - j0) only: keep the others as they are.
+            outside = [c for c in (slice(0, w0), slice(w0 + j1 - j0, W)) if c.start < c.stop]
+            kept = [dx[:, :, :, c].copy() for c in outside]
+        for p, (i0, i1, h0) in enumerate(rows):
+            if flat[p][q] is not None:
+                start, src, length = flat[p][q]
                 dx_flat[:, :, src : src + length] += cols5[:, :, p, q, start : start + length]
-                for c, values in zip(outside, kept, strict=True):
-                    dx[:, :, :, c] = values
             else:
                 in_rows = slice(h0, h0 + (i1 - i0) * stride, stride)
                 in_cols = slice(w0, w0 + (j1 - j0) * stride, stride)
                 dx[:, :, in_rows, in_cols] += cols5[:, :, p, q].reshape(N, C, Ho, Wo)[:, :, i0:i1, j0:j1]
+        if flat[0][q] is not None:
+            for c, values in zip(outside, kept, strict=True):
+                dx[:, :, :, c] = values
     return dx
     # END GRADED
 
