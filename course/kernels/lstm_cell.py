@@ -164,9 +164,10 @@ def _block() -> tuple[int, int]:
     return (8, 4) if simulator_enabled() else (32, 8)
 
 
-def _launch(kernel: Any, N: int, H: int, *arrays: Any) -> None:
+def _launch(kernel: Any, N: int, H: int, *args: Any) -> None:
+    """Launch over an (N, H) grid of threads; ``args`` already converted by ``kernel_args``."""
     bx, by = _block()
-    kernel[(blocks(H, bx), blocks(N, by)), (bx, by)](*kernel_args(import_cuda(), *arrays))
+    kernel[(blocks(H, bx), blocks(N, by)), (bx, by)](*args)
 
 
 def _check_cell_inputs(func: str, a: Any, prev_c: Any) -> None:
@@ -194,7 +195,7 @@ def lstm_cell_forward(a: Any, prev_c: Any, backend: str = "auto") -> tuple[Any, 
     next_h, next_c, tanh_c = (xp.empty((N, H), dtype=a.dtype) for _ in range(3))
     gates = xp.empty((N, 4 * H), dtype=a.dtype)
     forward, _ = _kernels(np.dtype(a.dtype))
-    _launch(forward, N, H, a, prev_c, next_h, next_c, gates, tanh_c)
+    _launch(forward, N, H, *kernel_args(import_cuda(), a, prev_c, next_h, next_c, gates, tanh_c))
     return next_h, next_c, (gates, prev_c, tanh_c)
 
 
@@ -220,7 +221,8 @@ def lstm_cell_backward(dnext_h: Any, dnext_c: Any, cache: tuple, backend: str = 
     da = xp.empty((N, 4 * H), dtype=gates.dtype)
     dprev_c = xp.empty((N, H), dtype=gates.dtype)
     _, backward = _kernels(np.dtype(gates.dtype))
-    _launch(backward, N, H, dnext_h, dnext_c, gates, prev_c, tanh_c, da, dprev_c)
+    args = kernel_args(import_cuda(), dnext_h, dnext_c, gates, prev_c, tanh_c, da, dprev_c)
+    _launch(backward, N, H, *args)
     return da, dprev_c
 
 
@@ -267,14 +269,18 @@ def fused_lstm_forward(
     hs[0] = h0
     cs[0] = 0 if c0 is None else c0
     hw = xp.empty((N, 4 * H), dtype=dtype)
-    forward = _kernels(np.dtype(dtype))[0] if path == "cuda" else None
+    if path == "cuda":
+        forward = _kernels(np.dtype(dtype))[0]
+        # one conversion of each buffer per sequence (not per step): handing numba a CuPy array costs
+        # more Python time than the kernel itself at these sizes; slicing the converted views is cheap
+        d_hw, d_hs, d_cs, d_gates, d_tanh_cs = kernel_args(import_cuda(), hw, hs, cs, gates, tanh_cs)
     for t in range(T):
         xp.matmul(hs[t], Wh, out=hw)
         hw += pre[t]  # a_t (N, 4H)
-        if forward is None:
+        if path == "numpy":
             hs[t + 1], cs[t + 1], (gates[t], _, tanh_cs[t]) = lstm_cell_forward_numpy(hw, cs[t])
         else:
-            _launch(forward, N, H, hw, cs[t], hs[t + 1], cs[t + 1], gates[t], tanh_cs[t])
+            _launch(forward, N, H, d_hw, d_cs[t], d_hs[t + 1], d_cs[t + 1], d_gates[t], d_tanh_cs[t])
     h = xp.ascontiguousarray(hs[1:].transpose(1, 0, 2))  # (N, T, H)
     cache = (xt, hs, cs, gates, tanh_cs, Wx, Wh, path)
     if return_state:
@@ -305,14 +311,17 @@ def fused_lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state:
     dnext_h = xp.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
     dc = xp.zeros((N, H), dtype=dtype) if dcT is None else dcT.astype(dtype, copy=True)
     dh_t = xp.empty((N, H), dtype=dtype)
-    backward = _kernels(np.dtype(dtype))[1] if path == "cuda" else None
+    if path == "cuda":
+        backward = _kernels(np.dtype(dtype))[1]
+        d_dh_t, d_dc, d_gates, d_cs, d_tanh_cs, d_dA = kernel_args(
+            import_cuda(), dh_t, dc, gates, cs, tanh_cs, dA
+        )
     for t in reversed(range(T)):
         xp.add(dht[t], dnext_h, out=dh_t)  # both uses of h_t: the loss at t and step t + 1
-        cell_cache = (gates[t], cs[t], tanh_cs[t])
-        if backward is None:
-            dA[t], dc = lstm_cell_backward_numpy(dh_t, dc, cell_cache)
-        else:
-            _launch(backward, N, H, dh_t, dc, gates[t], cs[t], tanh_cs[t], dA[t], dc)  # dc updated in place
+        if path == "numpy":
+            dA[t], dc = lstm_cell_backward_numpy(dh_t, dc, (gates[t], cs[t], tanh_cs[t]))
+        else:  # dc is read and overwritten in place with dc_{t-1}
+            _launch(backward, N, H, d_dh_t, d_dc, d_gates[t], d_cs[t], d_tanh_cs[t], d_dA[t], d_dc)
         xp.matmul(dA[t], Wh.T, out=dnext_h)  # (N, H)
     dA2 = dA.reshape(T * N, 4 * H)
     dWx = xt.reshape(T * N, D).T @ dA2  # (D, 4H)

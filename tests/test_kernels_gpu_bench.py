@@ -1,0 +1,56 @@
+"""Tests for course/gpu_bench.py on CPU: the whole benchmark runs on tiny NumPy problems with the kernels in
+numba's simulator (the timings mean nothing there; what is checked is that every row is produced, every
+kernel agrees with its reference and the bars are evaluated), and without a GPU ``main`` says so."""
+
+import numpy as np
+import pytest
+
+from course import gpu_bench
+from course.backend import gpu_available
+from course.kernels.launch import use_simulator_unless_gpu
+
+pytest.importorskip("numba")
+use_simulator_unless_gpu()  # before the first kernel launch imports numba.cuda
+
+
+def _by_impl(result):
+    return {(row["case"].split(" ")[0], row["impl"]): row for row in result["rows"]}
+
+
+def test_benchmark_produces_every_row_with_correct_kernels_in_the_simulator():
+    result = gpu_bench.run_benchmarks(gpu_bench.SMOKE, np, lambda: None, None)
+    assert result["peaks"]["gflops"] > 0 and result["peaks"]["gbs"] > 0
+    rows = _by_impl(result)
+    expected = {
+        ("matmul", "cuBLAS"), ("matmul", "tiled"), ("matmul", "register-blocked"),
+        ("lstm", "CuPy unfused chain"), ("lstm", "fused kernel"),
+        ("softmax", "CuPy expression chain"), ("softmax", "shared-memory kernel"),
+        ("char", "course + course.lstm"), ("char", "course + FusedLSTM"),
+    }  # fmt: skip
+    assert expected <= set(rows), f"missing rows: {expected - set(rows)}"
+    for row in result["rows"]:
+        assert row["ms"] > 0
+        if "max_rel_error" in row:  # float32 kernels against the float32 reference
+            assert row["max_rel_error"] < 1e-5, (
+                f"{row['case']} {row['impl']}: error {row['max_rel_error']:.1e}"
+            )
+    assert "of cuBLAS >= 0.6" in rows[("matmul", "register-blocked")]["bar"]
+    report = gpu_bench.format_report(result, "simulator")
+    assert "measured peaks" in report and "register-blocked" in report
+
+
+@pytest.mark.slow
+@pytest.mark.oracle
+def test_benchmark_times_the_pytorch_reference_step():
+    pytest.importorskip("torch")
+    rows = gpu_bench.bench_lm_step(gpu_bench.SMOKE, np, lambda: None, "cpu")
+    fused = next(row for row in rows if row["impl"] == "course + FusedLSTM")
+    assert any(row["impl"] == "PyTorch LSTM" for row in rows)
+    assert fused["x PyTorch"] > 0 and fused["bar_key"] in gpu_bench.BARS
+
+
+def test_main_without_a_gpu_exits_with_a_message(capsys):
+    if gpu_available():
+        pytest.skip("a GPU is present: main would run the benchmark")
+    assert gpu_bench.main([]) == 1
+    assert "no CUDA GPU visible" in capsys.readouterr().err
