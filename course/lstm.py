@@ -141,10 +141,14 @@ def lstm_forward(
     - x @ Wx for all T steps is one GEMM (T N, D) @ (D, 4H); only prev_h @ Wh is left inside the loop,
       because it depends on the previous step;
     - arrays are time-major (T, N, .) so every step reads and writes contiguous blocks;
-    - gates are activated in place in one preallocated (T, N, 4H) buffer; i, f, o are adjacent, so one
-      sigmoid covers the (N, 3H) slice, done as 0.5 tanh(0.5 a) + 0.5 in place (no exp overflow, no
-      temporaries). Each NumPy call costs ~1 us of Python overhead whatever its size, so fewer, larger
-      calls on preallocated buffers is what makes a small-batch RNN fast.
+    - gates are activated in place in one preallocated (T, N, 4H) buffer, all four with a single exp:
+      with the signs folded into the weights the GEMMs give -a (i, f, o) and -2 a_g (g), then
+      1 / (1 + exp(.)) is sigmoid(a) and 2 sigmoid(2 a_g) - 1 = tanh(a_g). In this NumPy, float32 exp
+      costs half of tanh per element, and one call on (N, 4H) replaces three on slices;
+    - every operation writes into a preallocated buffer (``out=``, ``+=``): each NumPy call costs
+      about a microsecond of overhead plus a pass over memory, so at N = 32 the number of calls and
+      temporaries, not the arithmetic, is what the element-wise part costs. Strided (N, H) slices of
+      the gate block are slower than contiguous arrays, hence g in its own (T, N, H) buffer.
     """
     dims: dict[str, int] = {}
     check_array("lstm_forward", "x", x, ("N", "T", "D"), dims=dims, dtype_kind="f")
@@ -159,33 +163,34 @@ def lstm_forward(
     xp = get_array_module(x, h0, Wx, Wh, b)
     N, T, D = x.shape
     dtype = np.result_type(x, h0, Wx, Wh, b)
-    # Fold -1 (for i, f, o) and -2 (for g) into the weights once, so that the loop gets -a and -2 a_g
-    # straight from the GEMMs and one exp over all 4H columns gives every gate:
-    # sigmoid(a) = 1 / (1 + exp(-a)) and tanh(a) = 2 sigmoid(2 a) - 1.
+    # Fold -1 (for i, f, o) and -2 (for g) into the weights once, so that the GEMMs give -a and -2 a_g
+    # and one exp over all 4H columns yields every gate: sigmoid(a) = 1 / (1 + exp(-a)) and
+    # tanh(a) = 2 sigmoid(2 a) - 1.
     scale = xp.full(4 * H, -1, dtype=dtype)
     scale[3 * H :] = -2
-    Wh_s = Wh * scale
+    Wh_s, b_s = Wh * scale, b * scale
     xt = xp.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D): time-major, each step a contiguous block
     gates = (xt.reshape(T * N, D) @ (Wx * scale)).reshape(T, N, 4 * H)  # (T, N, 4H): all x_t Wx at once
-    gates += b * scale
     hs = xp.empty((T + 1, N, H), dtype=dtype)  # hs[t] is h_{t-1}; hs[0] = h0
     cs = xp.empty((T + 1, N, H), dtype=dtype)  # cs[t] is c_{t-1}; cs[0] = c0
+    gs = xp.empty((T, N, H), dtype=dtype)  # g = tanh(a_g), kept contiguous for the element-wise work
     tanh_cs = xp.empty((T, N, H), dtype=dtype)
     hs[0] = h0
     cs[0] = 0 if c0 is None else c0
-    hw = xp.empty((N, 4 * H), dtype=dtype)  # prev_h @ Wh_s, reused every step
+    hw = xp.empty((N, 4 * H), dtype=dtype)  # prev_h @ Wh_s + b_s, reused every step
     ig = xp.empty((N, H), dtype=dtype)
-    with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) is exact: sigmoid(a) = 0
+    with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives the exact limit 0
         for t in range(T):
             a = gates[t]  # (N, 4H) view, activated in place
             xp.matmul(hs[t], Wh_s, out=hw)
+            hw += b_s
             a += hw
             xp.exp(a, out=a)
             a += 1
-            xp.divide(1, a, out=a)  # i, f, o = sigmoid(a); last block sigmoid(2 a_g)
-            g = a[:, 3 * H :]
-            g *= 2
-            g -= 1  # g = tanh(a_g)
+            xp.divide(1, a, out=a)  # i, f, o = sigmoid(a_i, a_f, a_o); last block s = sigmoid(2 a_g)
+            g = gs[t]
+            xp.multiply(a[:, 3 * H :], 2, out=g)
+            g -= 1  # g = 2 s - 1 = tanh(a_g)
             c = cs[t + 1]
             xp.multiply(a[:, H : 2 * H], cs[t], out=c)  # f * prev_c
             xp.multiply(a[:, :H], g, out=ig)
@@ -193,7 +198,7 @@ def lstm_forward(
             xp.tanh(c, out=tanh_cs[t])
             xp.multiply(a[:, 2 * H : 3 * H], tanh_cs[t], out=hs[t + 1])  # o * tanh(c)
     h = xp.ascontiguousarray(hs[1:].transpose(1, 0, 2))  # (N, T, H)
-    cache = (xt, hs, cs, tanh_cs, gates, Wx, Wh)
+    cache = (xt, hs, cs, gs, tanh_cs, gates, Wx, Wh)
     if return_state:
         return h, cs[T].copy(), cache
     return h, cache
@@ -217,10 +222,10 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     The loop keeps only what depends on the next step: the gradients reaching h_{t-1} and c_{t-1}.
     The gate pre-activation gradients of all steps are stored in one (T, N, 4H) buffer, so after the
     loop dWx = X^T dA, dx = dA Wx^T and dWh = H_prev^T dA are each one GEMM over T N rows (the sum over
-    steps that "gradients accumulate" asks for is the inner dimension of that product), and db is one
-    sum.
+    steps that "gradients accumulate" asks for is the inner dimension of that product: one large GEMM
+    instead of T small ones and T additions), and db is one sum.
     """
-    xt, hs, cs, tanh_cs, gates, Wx, Wh = cache
+    xt, hs, cs, gs, tanh_cs, gates, Wx, Wh = cache
     T, N, H = tanh_cs.shape
     check_array("lstm_backward", "dh", dh, (N, T, H), dtype_kind="f")
     if dcT is not None:
@@ -229,7 +234,7 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     xp = get_array_module(dh, Wx)
     dtype = gates.dtype
     D = xt.shape[2]
-    dht = dh.transpose(1, 0, 2).copy()  # (T, N, H): time-major like the cache
+    dht = dh.transpose(1, 0, 2).copy()  # (T, N, H): time-major like the cache (a copy even when N = 1)
     dA = xp.empty((T, N, 4 * H), dtype=dtype)  # gate pre-activation gradients of every step
     dnext_h = xp.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
     dc = xp.zeros((N, H), dtype=dtype) if dcT is None else dcT.astype(dtype, copy=True)
@@ -237,8 +242,8 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     tmp = xp.empty((N, H), dtype=dtype)
     deriv = xp.empty((N, 4 * H), dtype=dtype)
     for t in reversed(range(T)):
-        s = gates[t]  # (N, 4H): i, f, o, g after their non-linearities
-        i, f, o, g = s[:, :H], s[:, H : 2 * H], s[:, 2 * H : 3 * H], s[:, 3 * H :]
+        s = gates[t]  # (N, 4H): i, f, o and sigmoid(2 a_g)
+        i, f, o = s[:, :H], s[:, H : 2 * H], s[:, 2 * H : 3 * H]
         da = dA[t]
         xp.add(dht[t], dnext_h, out=dh_t)  # both uses of h_t: the loss at t and step t + 1
         do = da[:, 2 * H : 3 * H]
@@ -248,15 +253,16 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
         dc += tmp
         xp.multiply(do, hs[t + 1], out=tmp)
         dc -= tmp
-        xp.multiply(dc, g, out=da[:, :H])  # di
+        xp.multiply(dc, gs[t], out=da[:, :H])  # di
         xp.multiply(dc, cs[t], out=da[:, H : 2 * H])  # df
         xp.multiply(dc, i, out=da[:, 3 * H :])  # dg
         dc *= f  # dprev_c, once di, df, dg have read dc
-        # local derivatives of all four gates in one buffer: s - s^2 for i, f, o and 1 - g^2 for g
-        xp.multiply(s, s, out=deriv)
-        xp.subtract(s[:, : 3 * H], deriv[:, : 3 * H], out=deriv[:, : 3 * H])
-        xp.subtract(1, deriv[:, 3 * H :], out=deriv[:, 3 * H :])
+        # Every block of s is a sigmoid, so one contiguous pass gives s (1 - s) for all four; for g,
+        # tanh'(a_g) = 1 - g^2 = 4 s (1 - s) with s = sigmoid(2 a_g), hence the extra factor 4.
+        xp.subtract(1, s, out=deriv)
+        deriv *= s
         da *= deriv
+        da[:, 3 * H :] *= 4
         xp.matmul(da, Wh.T, out=dnext_h)  # (N, H)
     dA2 = dA.reshape(T * N, 4 * H)
     dWx = xt.reshape(T * N, D).T @ dA2  # (D, 4H)
