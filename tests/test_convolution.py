@@ -109,6 +109,19 @@ def test_im2col_column_is_the_flattened_receptive_field_with_zero_padding():
         np.testing.assert_array_equal(cols[n, :, i * 4 + j], window.ravel())
 
 
+def test_im2col_fills_a_given_buffer_and_rejects_a_non_contiguous_one():
+    x, _, _ = _data((3, 2, 5, 5, 1, 3, 3, 1, 1))
+    buffer = np.full((5, 2 * 9, 25), np.nan)
+    cols = im2col(x, 3, 3, 1, 1, out=buffer[1:4])  # a slice of a larger buffer, as conv_forward_im2col uses
+    assert np.shares_memory(cols, buffer)
+    np.testing.assert_array_equal(buffer[1:4], im2col(x, 3, 3, 1, 1))
+    assert np.isnan(buffer[0]).all() and np.isnan(buffer[4]).all()
+    with pytest.raises(ValueError, match="im2col: out must be C-contiguous"):
+        im2col(x, 3, 3, 1, 1, out=np.zeros((3, 25, 18)).transpose(0, 2, 1))
+    with pytest.raises(ValueError, match=r"im2col: out must have shape \(3, 18, 25\)"):
+        im2col(x, 3, 3, 1, 1, out=np.zeros((3, 18, 24)))
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_col2im_is_the_adjoint_of_im2col(config):
     # <im2col(x), c> = <x, col2im(c)> for all x, c: col2im is exactly im2col's transpose (its backward).
