@@ -7,8 +7,9 @@ extra; PyTorch with CUDA for the last comparison). In one process it measures:
   (read + write), the roofs that every other row is compared against;
 - matrix multiply at 4096 x 4096 float32: cuBLAS (``A @ B`` in CuPy), the shared-memory tiled kernel
   and the register-blocked kernel, in GFLOP/s (2 M N K / time) and as a fraction of cuBLAS;
-- the LSTM cell at N = 64, H = 512, forward and backward: the unfused chain of CuPy expressions (the
-  NumPy twin run on CuPy arrays) against the fused kernel, in GB/s of necessary traffic;
+- the LSTM cell at N = 64, H = 512 (and N = H = 1024), forward and backward: the unfused chain of CuPy
+  expressions (the NumPy twin run on CuPy arrays) against the fused kernel, in GB/s of necessary
+  traffic; and the cost of one launch from Python (N = H = 1), which is what decides the small case;
 - row-wise softmax on (4096, 4096): CuPy's expression chain against the shared-memory kernel;
 - one training step of a character LSTM language model (embedding, LSTM, affine, softmax loss,
   backward, clipping, Adam) with ``course`` on CuPy (plain ``course.lstm``, then ``FusedLSTM``)
@@ -55,8 +56,7 @@ class Sizes:
     peak_gemm: int = 8192  # n of the n x n x n GEMM that measures peak FLOP/s
     copy_mib: int = 1024  # size of the copied buffer that measures peak GB/s
     matmul: int = 4096
-    cell_n: int = 64
-    cell_h: int = 512
+    cells: tuple[tuple[int, int], ...] = ((64, 512), (1024, 1024))  # (N, H); the bars apply to the first
     softmax_rows: int = 4096
     softmax_cols: int = 4096
     lm_n: int = 64
@@ -70,7 +70,7 @@ class Sizes:
 
 GPU = Sizes()
 SMOKE = Sizes(
-    peak_gemm=8, copy_mib=1, matmul=5, cell_n=2, cell_h=3, softmax_rows=2, softmax_cols=5,
+    peak_gemm=8, copy_mib=1, matmul=5, cells=((2, 3),), softmax_rows=2, softmax_cols=5,
     lm_n=2, lm_t=2, lm_e=3, lm_h=3, lm_v=5, rounds=1, calls=1,
 )  # fmt: skip
 
@@ -164,7 +164,30 @@ def bench_matmul(sizes: Sizes, xp: ModuleType, sync: Callable[[], None]) -> list
 
 
 def bench_lstm_cell(sizes: Sizes, xp: ModuleType, sync: Callable[[], None]) -> list[dict]:
-    N, H = sizes.cell_n, sizes.cell_h
+    rows = _launch_overhead(sizes, xp, sync)
+    for k, (N, H) in enumerate(sizes.cells):
+        rows += _bench_lstm_cell_size(N, H, sizes, xp, sync, with_bars=k == 0)
+    return rows
+
+
+def _launch_overhead(sizes: Sizes, xp: ModuleType, sync: Callable[[], None]) -> list[dict]:
+    """Time per call when there is no work (one element): what each launch costs from Python."""
+    one = xp.ones((1, 4), dtype=np.float32)
+    prev_c = xp.ones((1, 1), dtype=np.float32)
+    t = fastest(
+        {
+            "one CuPy element-wise op": lambda: xp.tanh(one),
+            "CuPy unfused cell chain": lambda: lstm_cell_forward(one, prev_c, backend="numpy"),
+            "numba fused cell kernel": lambda: lstm_cell_forward(one, prev_c, backend="cuda"),
+        },
+        sync, sizes.rounds, 10 * sizes.calls,
+    )  # fmt: skip
+    return [_row("launch overhead: lstm cell N=H=1", name, seconds) for name, seconds in t.items()]
+
+
+def _bench_lstm_cell_size(
+    N: int, H: int, sizes: Sizes, xp: ModuleType, sync: Callable[[], None], with_bars: bool
+) -> list[dict]:
     rng = np.random.default_rng(2)
     a = xp.asarray(rng.standard_normal((N, 4 * H), dtype=np.float32))
     prev_c = xp.asarray(rng.standard_normal((N, H), dtype=np.float32))
@@ -189,13 +212,15 @@ def bench_lstm_cell(sizes: Sizes, xp: ModuleType, sync: Callable[[], None]) -> l
     # necessary traffic: forward reads a (4NH) and prev_c, writes next_h, next_c, tanh_c and gates (4NH);
     # backward reads dnext_h, dnext_c, gates, prev_c, tanh_c and writes da (4NH) and dprev_c
     fwd_bytes, bwd_bytes = 12 * N * H * 4, 13 * N * H * 4
+    fwd_bar = {"bar_key": "lstm cell fwd fused"} if with_bars else {}
+    bwd_bar = {"bar_key": "lstm cell bwd fused"} if with_bars else {}
     return [
         _row(f"{case} fwd", "CuPy unfused chain", t["fwd unfused"], nbytes=fwd_bytes),
         _row(f"{case} fwd", "fused kernel", t["fwd fused"], nbytes=fwd_bytes, max_rel_error=error_fwd,
-             bar_key="lstm cell fwd fused", **{"speed-up": t["fwd unfused"] / t["fwd fused"]}),
+             **fwd_bar, **{"speed-up": t["fwd unfused"] / t["fwd fused"]}),
         _row(f"{case} bwd", "CuPy unfused chain", t["bwd unfused"], nbytes=bwd_bytes),
         _row(f"{case} bwd", "fused kernel", t["bwd fused"], nbytes=bwd_bytes, max_rel_error=error_bwd,
-             bar_key="lstm cell bwd fused", **{"speed-up": t["bwd unfused"] / t["bwd fused"]}),
+             **bwd_bar, **{"speed-up": t["bwd unfused"] / t["bwd fused"]}),
     ]  # fmt: skip
 
 
