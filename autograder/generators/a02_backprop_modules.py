@@ -1602,11 +1602,11 @@ grading.expect_equal("keys of grads", sorted(grads), ["b1", "b2", "w1", "w2"], h
             Now check every backward pass against your numerical gradient, on fresh random float64 inputs. For a module,
             a random upstream gradient `dout` is put on the output and `numerical_gradient_array` differentiates
             $\sum \text{out} \cdot \text{dout}$; for a loss, `numerical_gradient` differentiates the scalar loss itself.
-            Inputs that are not differentiated (labels, targets) are left out. The last rows are a deliberately **broken**
+            Inputs that are not differentiated (labels, targets) are left out. The last row is a deliberately **broken**
             backward pass (sigmoid's derivative written as $s$ instead of $s(1 - s)$), to see what a bug looks like.
 
             **What to see:** every correct row has a relative error of about $10^{-8}$ or less, far below the threshold
-            $10^{-7}$ (float64, $h = 10^{-5}$); the broken rows are off by order 1. ReLU's kink is not a problem here
+            $10^{-7}$ (float64, $h = 10^{-5}$); the broken one is off by order 1. ReLU's kink is not a problem here
             because no random input lands within $h$ of 0.
             """
         )
@@ -1891,7 +1891,7 @@ grading.expect_equal("keys of grads", sorted(grads), ["b1", "b2", "w1", "w2"], h
 
             Below, both are timed on the same random batches of $N = 512$ examples for a growing number of classes $C$
             (float64, best of several runs; your numbers will differ from machine to machine and from run to run).
-            **What to see:** both agree to round-off, and the fused version is faster, by a modest factor: both are
+            **What to see:** both agree to round-off, and the fused version is faster in most runs, but only by a modest factor: both are
             dominated by the one `exp` over the $N \times C$ logits, and the separate one adds the log, the scatter of
             $-1/p$ and the Jacobian-vector product, each another pass over an $(N, C)$ array.
             """
