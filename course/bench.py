@@ -320,16 +320,12 @@ def conv_cifar_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]
 
 
 def lstm_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
-    """LSTM sequence forward + backward, timed by ``course.bench_lstm.lstm_benchmark_rows`` (its own
-    round-robin, wall-clock fastest-run timing; no median). Bar for the NumPy row: <= 1.2x PyTorch."""
+    """LSTM sequence forward + backward (N=32, T=50, D=64, H=128), from ``course.bench_lstm``, which
+    builds its rows with ``compare`` and ``rows_for``. Bar for the NumPy row: <= 1.2x PyTorch."""
     from course.bench_lstm import lstm_benchmark_rows  # noqa: PLC0415
 
     sizes = {"N": 2, "T": 3, "D": 4, "H": 5} if tiny else {}
-    rows = lstm_benchmark_rows(**sizes, repeats=repeat)
-    for row in rows:
-        row.setdefault("median_ms", None)
-        row.setdefault("bar", 1.2 if row["impl"] == "numpy" else None)
-    return rows
+    return lstm_benchmark_rows(**sizes, repeats=repeat)
 
 
 # ---------------------------------------------------------------------------------------------------
