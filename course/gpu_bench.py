@@ -19,7 +19,8 @@ extra; PyTorch with CUDA for the last comparison). In one process it measures:
 Every candidate is timed round-robin with its competitors (best of several rounds, each the mean of a
 few calls closed by a device synchronisation), and every kernel's output is compared with CuPy's.
 The bars it prints: tiled >= 25 % of cuBLAS, register-blocked >= 60 %, fused cell >= 3x the unfused
-chain, LSTM step <= 2x PyTorch. ``--json PATH`` also writes the rows, for a roofline plot.
+chain, LSTM step <= 2x PyTorch. ``--json PATH`` also writes the rows; ``--roofline PATH`` saves
+``plot_roofline``: every kernel on the roofline of the measured peaks.
 
 Without a GPU it exits with a message. ``run_benchmarks(SMOKE, np, ...)`` runs the same code on tiny
 NumPy problems with the kernels in numba's simulator (that is how the script is tested on CPU).
@@ -128,8 +129,10 @@ def _row(
 ) -> dict:
     row = {"case": case, "impl": impl, "ms": seconds * 1e3}
     if flops:
+        row["flop"] = flops
         row["gflops"] = flops / seconds / 1e9
     if nbytes:
+        row["bytes"] = nbytes
         row["gbs"] = nbytes / seconds / 1e9
     row.update(extra)
     return row
@@ -153,12 +156,12 @@ def bench_matmul(sizes: Sizes, xp: ModuleType, sync: Callable[[], None]) -> list
         },
         sync, sizes.rounds, sizes.calls,
     )  # fmt: skip
-    flops = 2.0 * n**3
-    rows = [_row(f"matmul {n}^3 float32", "cuBLAS", t["cuBLAS"], flops=flops)]
+    flops, nbytes = 2.0 * n**3, 3.0 * n * n * 4  # least traffic: read A and B once, write C once
+    rows = [_row(f"matmul {n}^3 float32", "cuBLAS", t["cuBLAS"], flops=flops, nbytes=nbytes)]
     for impl in ("tiled", "register-blocked"):
         rows.append(
-            _row(f"matmul {n}^3 float32", impl, t[impl], flops=flops, max_rel_error=errors[impl],
-                 bar_key=f"matmul {impl}", **{"of cuBLAS": t["cuBLAS"] / t[impl]})
+            _row(f"matmul {n}^3 float32", impl, t[impl], flops=flops, nbytes=nbytes,
+                 max_rel_error=errors[impl], bar_key=f"matmul {impl}", **{"of cuBLAS": t["cuBLAS"] / t[impl]})
         )  # fmt: skip
     return rows
 
@@ -212,14 +215,17 @@ def _bench_lstm_cell_size(
     # necessary traffic: forward reads a (4NH) and prev_c, writes next_h, next_c, tanh_c and gates (4NH);
     # backward reads dnext_h, dnext_c, gates, prev_c, tanh_c and writes da (4NH) and dprev_c
     fwd_bytes, bwd_bytes = 12 * N * H * 4, 13 * N * H * 4
+    # nominal operation counts per (n, j), counting tanh like a multiply: 18 forward, 22 backward
+    fwd = {"nbytes": fwd_bytes, "flops": 18 * N * H}
+    bwd = {"nbytes": bwd_bytes, "flops": 22 * N * H}
     fwd_bar = {"bar_key": "lstm cell fwd fused"} if with_bars else {}
     bwd_bar = {"bar_key": "lstm cell bwd fused"} if with_bars else {}
     return [
-        _row(f"{case} fwd", "CuPy unfused chain", t["fwd unfused"], nbytes=fwd_bytes),
-        _row(f"{case} fwd", "fused kernel", t["fwd fused"], nbytes=fwd_bytes, max_rel_error=error_fwd,
+        _row(f"{case} fwd", "CuPy unfused chain", t["fwd unfused"], **fwd),
+        _row(f"{case} fwd", "fused kernel", t["fwd fused"], **fwd, max_rel_error=error_fwd,
              **fwd_bar, **{"speed-up": t["fwd unfused"] / t["fwd fused"]}),
-        _row(f"{case} bwd", "CuPy unfused chain", t["bwd unfused"], nbytes=bwd_bytes),
-        _row(f"{case} bwd", "fused kernel", t["bwd fused"], nbytes=bwd_bytes, max_rel_error=error_bwd,
+        _row(f"{case} bwd", "CuPy unfused chain", t["bwd unfused"], **bwd),
+        _row(f"{case} bwd", "fused kernel", t["bwd fused"], **bwd, max_rel_error=error_bwd,
              **bwd_bar, **{"speed-up": t["bwd unfused"] / t["bwd fused"]}),
     ]  # fmt: skip
 
@@ -236,10 +242,11 @@ def bench_softmax(sizes: Sizes, xp: ModuleType, sync: Callable[[], None]) -> lis
         sync, sizes.rounds, sizes.calls,
     )  # fmt: skip
     nbytes = 2 * N * D * 4  # read x once, write the output once
+    flops = 5 * N * D  # max, subtract, exp, sum, scale per element
     case = f"softmax rows ({N}, {D}) float32"
     return [
-        _row(case, "CuPy expression chain", t["unfused"], nbytes=nbytes),
-        _row(case, "shared-memory kernel", t["kernel"], nbytes=nbytes, max_rel_error=error,
+        _row(case, "CuPy expression chain", t["unfused"], nbytes=nbytes, flops=flops),
+        _row(case, "shared-memory kernel", t["kernel"], nbytes=nbytes, flops=flops, max_rel_error=error,
              **{"speed-up": t["unfused"] / t["kernel"]}),
     ]  # fmt: skip
 
@@ -402,9 +409,37 @@ def format_report(result: dict[str, Any], device: str) -> str:
     return "\n".join(lines)
 
 
+def plot_roofline(result: dict[str, Any], ax: Any = None) -> Any:
+    """The roofline of the measured device with every kernel row placed on it.
+
+    x: arithmetic intensity, flop per byte of necessary traffic; y: achieved GFLOP/s (log-log). The roof is
+    min(peak GFLOP/s, intensity x peak GB/s): left of the ridge a kernel can at best be bandwidth-bound,
+    right of it compute-bound; the gap under the roof is what a better kernel could still win.
+    Returns the matplotlib axes.
+    """
+    import matplotlib.pyplot as plt  # noqa: PLC0415  (only this function needs matplotlib)
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5))
+    peaks = result["peaks"]
+    points = [row for row in result["rows"] if "flop" in row and "bytes" in row]
+    intensities = [row["flop"] / row["bytes"] for row in points]
+    lo, hi = min(intensities + [0.1]) / 4, max(intensities + [100.0]) * 4
+    x = np.geomspace(lo, hi, 200)
+    ax.loglog(x, np.minimum(peaks["gflops"], x * peaks["gbs"]), "k-", label="roof (measured peaks)")
+    for row, intensity in zip(points, intensities, strict=True):
+        ax.loglog(intensity, row["gflops"], "o", label=f"{row['case']}: {row['impl']}")
+    ax.set_title("Roofline: achieved vs attainable float32 throughput")
+    ax.set_xlabel("arithmetic intensity (flop / byte)")
+    ax.set_ylabel("achieved GFLOP/s")
+    ax.legend(fontsize=6, loc="lower right")
+    return ax
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write the measurements to this JSON file")
+    parser.add_argument("--roofline", help="also save the roofline plot to this image file")
     args = parser.parse_args(argv)
     if not gpu_available():
         print(
@@ -422,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"device": device, **result}, f, indent=1)
+    if args.roofline:
+        plot_roofline(result).figure.savefig(args.roofline, dpi=150, bbox_inches="tight")
     return 0
 
 

@@ -37,6 +37,11 @@ def test_benchmark_produces_every_row_with_correct_kernels_in_the_simulator():
     assert "of cuBLAS >= 0.6" in rows[("matmul", "register-blocked")]["bar"]
     report = gpu_bench.format_report(result, "simulator")
     assert "measured peaks" in report and "register-blocked" in report
+    ax = gpu_bench.plot_roofline(result)
+    kernel_rows = [row for row in result["rows"] if "flop" in row]
+    assert len(ax.lines) == 1 + len(kernel_rows)  # the roof, then one point per kernel row
+    assert ax.get_xscale() == "log" and ax.get_xlabel().startswith("arithmetic intensity")
+    ax.figure.clf()
 
 
 @pytest.mark.slow
