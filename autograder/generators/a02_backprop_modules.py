@@ -1498,7 +1498,7 @@ grading.expect_close("dlogits[1, :2] for float32 logits up to 300", big_dlogits[
             gradients of its inputs: softmax-CE gives $ds$, the second affine gives $da$, $dW_2$, $db_2$, ReLU gives $dh$,
             the first affine gives $dW_1$, $db_1$ (and $dx$, which nobody needs).
 
-            **Exercise 7a.** `two_layer_loss(params, X, y)` with `params = {"w1", "b1", "w2", "b2"}` returns
+            **Exercise 7.** `two_layer_loss(params, X, y)` with `params = {"w1", "b1", "w2", "b2"}` returns
             `(loss, grads)`, `grads` a dict with the same keys and shapes. Use only your functions from above.
             """
         )
