@@ -133,10 +133,7 @@ def _kernels(dtype: np.dtype) -> tuple[Any, Any]:
 
     @cuda.jit
     def lstm_cell_backward_kernel(dnext_h, dnext_c, gates, prev_c, tanh_c, da, dprev_c):
-        """One thread per (n, j): (dnext_h, dnext_c) -> the four gate gradients and dprev_c.
-
-        dprev_c may be the same array as dnext_c: each thread reads its element before writing it.
-        """
+        """One thread per (n, j): (dnext_h, dnext_c) -> the four gate gradients and dprev_c."""
         # BEGIN GRADED a09.lstm_cell_backward_kernel
         j, n = cuda.grid(2)
         N, H = prev_c.shape
@@ -311,17 +308,19 @@ def fused_lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state:
     dnext_h = xp.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
     dc = xp.zeros((N, H), dtype=dtype) if dcT is None else dcT.astype(dtype, copy=True)
     dh_t = xp.empty((N, H), dtype=dtype)
+    dc_prev = xp.empty((N, H), dtype=dtype)  # the kernel reads dc_t from dc and writes dc_{t-1} here
     if path == "cuda":
         backward = _kernels(np.dtype(dtype))[1]
-        d_dh_t, d_dc, d_gates, d_cs, d_tanh_cs, d_dA = kernel_args(
-            import_cuda(), dh_t, dc, gates, cs, tanh_cs, dA
+        d_dh_t, d_dc, d_dc_prev, d_gates, d_cs, d_tanh_cs, d_dA = kernel_args(
+            import_cuda(), dh_t, dc, dc_prev, gates, cs, tanh_cs, dA
         )
     for t in reversed(range(T)):
         xp.add(dht[t], dnext_h, out=dh_t)  # both uses of h_t: the loss at t and step t + 1
         if path == "numpy":
             dA[t], dc = lstm_cell_backward_numpy(dh_t, dc, (gates[t], cs[t], tanh_cs[t]))
-        else:  # dc is read and overwritten in place with dc_{t-1}
-            _launch(backward, N, H, d_dh_t, d_dc, d_gates[t], d_cs[t], d_tanh_cs[t], d_dA[t], d_dc)
+        else:
+            _launch(backward, N, H, d_dh_t, d_dc, d_gates[t], d_cs[t], d_tanh_cs[t], d_dA[t], d_dc_prev)
+            dc, dc_prev, d_dc, d_dc_prev = dc_prev, dc, d_dc_prev, d_dc  # swap: dc_{t-1} is the next dc_t
         xp.matmul(dA[t], Wh.T, out=dnext_h)  # (N, H)
     dA2 = dA.reshape(T * N, 4 * H)
     dWx = xt.reshape(T * N, D).T @ dA2  # (D, 4H)
