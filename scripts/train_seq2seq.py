@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
+
 from course.seq2seq import Seq2Seq, exact_match, train_seq2seq
-from course.seq_tasks import TASKS, encode_pairs, make_task
+from course.seq_tasks import SOS, TASKS, encode_pairs, make_task
 
 BAR = 0.99
+QUICK_STEPS, QUICK_FINAL_LR = 500, 1e-3
 # task -> (training pairs, max steps, learning rate at the start and at max steps)
 CONFIGS = {
     "reversal": (20_000, 4000, 3e-3, 3e-4),
@@ -37,9 +40,11 @@ def held_out(task: str, n: int, seed: int, exclude: set[str]) -> list[tuple[str,
     return pairs[:n]
 
 
-def run(task: str, max_seconds: float, steps: int | None, eval_every: int, stop_at: float
-        ) -> dict[str, float]:
+def run(task: str, max_seconds: float, steps: int | None, eval_every: int, stop_at: float,
+        show: bool = False) -> dict[str, float]:
     n_train, max_steps, lr, final_lr = CONFIGS[task]
+    if steps is not None:  # the reduced budget of tests/test_seq2seq.py: its schedule too
+        final_lr = QUICK_FINAL_LR
     steps = steps or max_steps
     train_task = make_task(task, n_train, seed=0)
     seen = {s for s, _ in train_task.pairs}
@@ -64,12 +69,27 @@ def run(task: str, max_seconds: float, steps: int | None, eval_every: int, stop_
 
     losses = train_seq2seq(model, train, steps=steps, batch_size=64, learning_rate=lr,
                            final_learning_rate=final_lr, rng=0, max_seconds=max_seconds, callback=callback)
+    if show:
+        show_attention(model, test_pairs[0][0], *vocab)
     result = {"steps": float(len(losses)), "train seconds": time.perf_counter() - start,
               "val reached 0.99 at s": reached[0] if reached else float("nan")}
     result["test exact (greedy)"] = exact_match(model, test)
     for width in (3, 5):
         result[f"test exact (beam {width})"] = exact_match(model, test, beam_width=width)
     return result
+
+
+def show_attention(model: Seq2Seq, source: str, src_vocab, tgt_vocab) -> None:
+    """Print the greedy output of one source and, for each output character, where attention looked."""
+    enc = encode_pairs([(source, "")], src_vocab, tgt_vocab)
+    out = model.greedy(enc.src, enc.src_mask, 16)[0]
+    text = tgt_vocab.decode(out)
+    tgt_in = np.array([[SOS, *tgt_vocab.encode(text)]])
+    attn = model.attention_maps(enc.src, enc.src_mask, tgt_in)[0]  # (Tt, Ts)
+    print(f"  {source!r} -> {text!r}; each output character and the source character it attends to most:")
+    for t, ch in enumerate(text + "$"):  # $ marks the end token
+        j = int(attn[t].argmax())
+        print(f"    {ch} <- {source[j]!r} at {j:2d} (weight {attn[t, j]:.2f})")
 
 
 def main() -> None:
@@ -80,13 +100,15 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=300.0, help="wall-time budget per task")
     parser.add_argument("--quick", action="store_true", help="500 steps, as in the slow tests")
     parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument("--show-attention", action="store_true", help="print one test example's alignment")
     parser.add_argument("--stop-at", type=float, default=0.998, help="stop once validation exact match "
                         "reaches this")
     args = parser.parse_args()
     tasks = args.task or ["reversal", "dates"]
     print(f"bar: test exact match >= {BAR} within {args.max_seconds:.0f} s per task (one core)")
     for task in tasks:
-        r = run(task, args.max_seconds, 500 if args.quick else None, args.eval_every, args.stop_at)
+        r = run(task, args.max_seconds, QUICK_STEPS if args.quick else None, args.eval_every, args.stop_at,
+                args.show_attention)
         ok = r["test exact (greedy)"] >= BAR and r["train seconds"] <= args.max_seconds
         verdict = "PASS" if ok else "FAIL"
         print(f"{task}: " + ", ".join(f"{k} {v:.3f}" for k, v in r.items()) + f"  [{verdict}]", flush=True)
