@@ -101,8 +101,10 @@ def test_lstm_cell_auto_backend_uses_the_twin_for_numpy_arrays():
 
 
 def test_lstm_cell_forward_rejects_a_of_the_wrong_width():
-    with pytest.raises(ValueError, match=r"lstm_cell_forward: a must have shape \(N, 4H\)|a must have shape"):
+    with pytest.raises(ValueError, match=r"a must have shape \(N, 12\) = \(2, 12\), got \(2, 10\)"):
         lstm_cell_forward(np.zeros((2, 10)), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="same dtype"):
+        lstm_cell_forward(np.zeros((2, 12)), np.zeros((2, 3), dtype=np.float32))
     with pytest.raises(ValueError, match="backend must be one of"):
         lstm_cell_forward(np.zeros((2, 12)), np.zeros((2, 3)), backend="gpu")
 

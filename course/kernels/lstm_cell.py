@@ -171,6 +171,8 @@ def _check_cell_inputs(func: str, a: Any, prev_c: Any) -> None:
     dims: dict[str, int] = {}
     check_array(func, "prev_c", prev_c, ("N", "H"), dims=dims, dtype_kind="f")
     check_array(func, "a", a, ("N", 4 * dims["H"]), dims=dims, dtype_kind="f")
+    if a.dtype != prev_c.dtype:  # the kernel is compiled for one dtype
+        raise ValueError(f"{func}: a and prev_c must have the same dtype, got {a.dtype} and {prev_c.dtype}")
 
 
 def lstm_cell_forward(a: Any, prev_c: Any, backend: str = "auto") -> tuple[Any, Any, tuple]:
