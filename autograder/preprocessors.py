@@ -1,16 +1,21 @@
-"""nbgrader preprocessors the course adds (named in autograder/nbgrader_config.py)."""
+"""nbgrader preprocessors the course adds (named in autograder/nbgrader_config.py).
+
+They derive from nbgrader's base class because it is *enabled* by default: a plain nbconvert
+Preprocessor registered by name is silently skipped unless ``enabled`` is set (measured: the feedback
+kept the hidden tests until this was fixed; tests/test_pipeline_checks.py guards it).
+"""
 
 from __future__ import annotations
 
 import re
 
-from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.DOTALL)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class StripCellTags(Preprocessor):
+class StripCellTags(NbGraderPreprocessor):
     """Remove every cell tag before execution, so no tag can change how a cell runs (e.g. skip-execution)."""
 
     def preprocess_cell(self, cell, resources, index):
@@ -18,7 +23,7 @@ class StripCellTags(Preprocessor):
         return cell, resources
 
 
-class HideHiddenTestsAndTracebacks(Preprocessor):
+class HideHiddenTestsAndTracebacks(NbGraderPreprocessor):
     """For feedback: hidden test code becomes a note, every traceback its last line (type: message)."""
 
     def preprocess_cell(self, cell, resources, index):

@@ -51,8 +51,8 @@ def trap_cells() -> list:
         hidden_test(
             "linear_predict",
             """
-            grading.check_function(linear_predict, "linear.linear_predict",
-                                   lambda rng: {"X": rng.standard_normal((5, 3)), "w": rng.standard_normal(3)})
+            make = lambda rng: {"X": rng.standard_normal((5, 3)), "w": rng.standard_normal(3)}
+            grading.check_function(linear_predict, "linear.linear_predict", make)
             """,
             points=1,
         ),
@@ -77,7 +77,8 @@ def trap_cells() -> list:
         hidden_test(
             "sin_features",
             """
-            grading.check_function(sin_features, "linear.sin_features", lambda rng: {"x": rng.uniform(-2, 2, 6)})
+            make = lambda rng: {"x": rng.uniform(-2, 2, 6)}
+            grading.check_function(sin_features, "linear.sin_features", make)
             """,
             points=1,
         ),
@@ -93,6 +94,7 @@ class Case:
     notebook: object | None  # None: ``raw`` is written instead
     expected_score: float
     expected_status: str = "graded"
+    expected_cells: dict[str, float] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # extra files beside the notebook
     raw: str | None = None
     why: str = ""
@@ -107,6 +109,11 @@ WARN_PREDICT = (
 FAKE_GRADING = (
     "def expect_close(*args, **kwargs):\n    pass\n\n\ndef check_function(*args, **kwargs):\n    pass\n"
 )
+CELLS = ("linear_predict_visible", "linear_predict_hidden", "sin_features_visible", "sin_features_hidden")
+
+
+def _cells(*scores: float) -> dict[str, float]:
+    return dict(zip(CELLS, scores, strict=True))
 
 
 def _cells_with(nb, grade_ids: set[str]) -> list[int]:
@@ -114,58 +121,61 @@ def _cells_with(nb, grade_ids: set[str]) -> list[int]:
 
 
 def trap_class(release_nb, source_nb) -> dict[str, Case]:
-    """student id -> Case for the trap assignment (expected scores out of 4)."""
+    """student id -> Case for the trap assignment (scores out of 4).
+
+    Traps are combined so that the batch stays short, and each combination is readable cell by cell:
+    - t_correct_but_hostile: right answers, yet a DeprecationWarning on stderr, a numpy.py beside the
+      notebook and a copy-pasted test cell; each trap unfixed would cost points (4 expected).
+    - t_hiding_mistakes: a right linear_predict whose test cells were deleted (put back: 2 points),
+      a wrong sin_features whose test cells are tagged skip-execution, and a fake course/grading.py
+      beside the notebook that passes everything (both must not help: 0 points for sin_features).
+    - t_infinite_loop: sin_features never returns (the per-cell timeout stops it; 2 points).
+    - t_invalid_json: the file cut in half (unreadable, 0).
+    - t_complete: the control, all answers right (4).
+    """
     ids = ["linear_predict", "sin_features"]
     complete = fill(release_nb, source_nb, ids)
-    cases: dict[str, Case] = {"t_complete": Case(complete, FULL, why="reference point")}
-
-    nb = copy.deepcopy(complete)
-    set_answer(nb, "sin_features", "def sin_features(x:\n    return x\n")
-    cases["t_syntax_error"] = Case(nb, 2.0, why="a syntax error loses only that exercise")
-
-    nb = copy.deepcopy(complete)
-    set_answer(nb, "sin_features", LOOP_SIN)
-    cases["t_infinite_loop"] = Case(nb, 2.0, why="per-cell timeout interrupts the loop, the rest is graded")
-
-    nb = copy.deepcopy(complete)
-    set_answer(nb, "sin_features", WRONG_SIN)
-    for i in reversed(_cells_with(nb, {"sin_features_visible", "sin_features_hidden"})):
-        del nb.cells[i]
-    cases["t_deleted_tests"] = Case(nb, 2.0, why="deleted test cells are put back and run")
-
-    nb = copy.deepcopy(complete)
-    i = _cells_with(nb, {"linear_predict_visible"})[0]
-    nb.cells.insert(i + 1, copy.deepcopy(nb.cells[i]))
-    cases["t_duplicated_test"] = Case(nb, FULL, why="a copy-pasted test cell does not abort grading")
-
-    nb = copy.deepcopy(complete)
-    set_answer(nb, "sin_features", WRONG_SIN)
-    for i in _cells_with(nb, {"sin_features_visible", "sin_features_hidden"}):
-        nb.cells[i].metadata["tags"] = ["skip-execution"]
-    cases["t_skip_tag"] = Case(nb, 2.0, why="a skip-execution tag on a test cell does not skip it")
-
-    cases["t_numpy_beside"] = Case(
-        copy.deepcopy(complete),
-        FULL,
-        files={"numpy.py": 'raise ImportError("shadowed numpy")\n'},
-        why="a numpy.py beside the notebook is not imported",
-    )
-
-    nb = copy.deepcopy(complete)
-    set_answer(nb, "sin_features", WRONG_SIN)
-    cases["t_fake_course"] = Case(
-        nb,
-        2.0,
-        files={"course/__init__.py": "", "course/grading.py": FAKE_GRADING},
-        why="a course/ package beside the notebook does not replace the grader's checks",
-    )
+    cases = {"t_complete": Case(complete, FULL, expected_cells=_cells(1, 1, 1, 1), why="control")}
 
     nb = copy.deepcopy(complete)
     set_answer(nb, "linear_predict", WARN_PREDICT)
-    cases["t_warning"] = Case(nb, FULL, why="a DeprecationWarning on stderr does not zero a correct answer")
+    i = _cells_with(nb, {"linear_predict_visible"})[0]
+    nb.cells.insert(i + 1, copy.deepcopy(nb.cells[i]))
+    cases["t_correct_but_hostile"] = Case(
+        nb,
+        FULL,
+        expected_cells=_cells(1, 1, 1, 1),
+        files={"numpy.py": 'raise ImportError("shadowed numpy")\n'},
+        why="a warning on stderr, a numpy.py beside the notebook and a duplicated test cell cost nothing",
+    )
+
+    nb = copy.deepcopy(complete)
+    for i in reversed(_cells_with(nb, {"linear_predict_visible", "linear_predict_hidden"})):
+        del nb.cells[i]
+    set_answer(nb, "sin_features", WRONG_SIN)
+    for i in _cells_with(nb, {"sin_features_visible", "sin_features_hidden"}):
+        nb.cells[i].metadata["tags"] = ["skip-execution"]
+    cases["t_hiding_mistakes"] = Case(
+        nb,
+        2.0,
+        expected_cells=_cells(1, 1, 0, 0),
+        files={"course/__init__.py": "", "course/grading.py": FAKE_GRADING},
+        why="deleted test cells come back and run; skip tags and a fake course package hide no mistake",
+    )
+
+    nb = copy.deepcopy(complete)
+    set_answer(nb, "sin_features", LOOP_SIN)
+    cases["t_infinite_loop"] = Case(nb, 2.0, expected_cells=_cells(1, 1, 0, 0), why="per-cell timeout")
 
     text = json.dumps(json.loads(json.dumps(complete)), indent=1)
-    cases["t_invalid_json"] = Case(None, 0.0, "unreadable", raw=text[: len(text) // 2], why="truncated file")
+    cases["t_invalid_json"] = Case(
+        None,
+        0.0,
+        "unreadable",
+        expected_cells=_cells(0, 0, 0, 0),
+        raw=text[: len(text) // 2],
+        why="truncated file",
+    )
     return cases
 
 

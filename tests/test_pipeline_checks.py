@@ -134,3 +134,28 @@ def test_hidden_checks_refuse_to_run_in_a_student_edition_without_the_reference(
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd="/")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "refused: Hidden tests run only in the course grader" in result.stdout
+
+
+def test_course_preprocessors_are_enabled_and_do_their_job():
+    import nbformat
+
+    from autograder.preprocessors import HideHiddenTestsAndTracebacks, StripCellTags
+
+    cell = nbformat.v4.new_code_cell("x = 1\n### BEGIN HIDDEN TESTS\nsecret_check()\n### END HIDDEN TESTS")
+    cell.metadata["tags"] = ["skip-execution"]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="dw is off",
+            traceback=["Traceback (most recent call last)", "  File x", "boom"],
+        )
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    for pp in (StripCellTags(), HideHiddenTestsAndTracebacks()):
+        assert pp.enabled, f"{type(pp).__name__} would be skipped by nbconvert"
+        nb, _ = pp(nb, {})
+    out = nb.cells[0]
+    assert "tags" not in out.metadata
+    assert "secret_check" not in out.source and "hidden tests: their code is not shown" in out.source
+    assert out.outputs[0].traceback == ["AssertionError: dw is off"]
