@@ -215,8 +215,8 @@ def test_feedback_shows_neither_hidden_test_code_nor_tracebacks(batch):
         "BEGIN HIDDEN TESTS",
         "check_function",
         "def _inputs",
-        "Traceback",
-        "most recent call last",
+        "most recent call last",  # (the word "Traceback" alone appears in the page's CSS)
+        "Cell In[",
     ):
         assert secret not in html, secret
     assert "SyntaxError" in html  # the student still learns what went wrong
