@@ -249,7 +249,14 @@ def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out: Any 
 
 
 def col2im(
-    cols: Any, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: int = 1, pad: int = 0
+    cols: Any,
+    x_shape: tuple[int, int, int, int],
+    HH: int,
+    WW: int,
+    stride: int = 1,
+    pad: int = 0,
+    *,
+    out: Any = None,
 ) -> Any:
     """The adjoint of ``im2col``: add every column entry back to the input pixel it was copied from.
 
@@ -265,18 +272,28 @@ def col2im(
     Inputs:
     - cols: (N, C * HH * WW, H' * W'), e.g. the gradient of ``im2col``'s output. Not modified.
     - x_shape: (N, C, H, W), the shape of the image ``im2col`` read.
+    - out: optional C-contiguous (N, C, H, W) array to write dx into (overwritten), e.g. a slice of a
+      larger gradient.
 
     Returns:
-    - dx: (N, C, H, W).
+    - dx: (N, C, H, W) (``out`` itself when given).
     """
     _check_hyper("col2im", stride, pad)
     N, C, H, W = x_shape
     Ho, Wo = conv_output_size("col2im", H, W, HH, WW, stride, pad)
     check_array("col2im", "cols", cols, (N, C * HH * WW, Ho * Wo), dtype_kind="f")
+    if out is not None:
+        check_array("col2im", "out", out, (N, C, H, W))
+        if not out.flags.c_contiguous:
+            raise ValueError("col2im: out must be C-contiguous, so that its flat view is out")
     # BEGIN GRADED a05.col2im
     xp = get_array_module(cols)
     cols5 = cols.reshape(N, C, HH, WW, Ho * Wo)
-    dx = xp.zeros((N, C, H, W), dtype=cols.dtype)
+    if out is None:
+        dx = xp.zeros((N, C, H, W), dtype=cols.dtype)
+    else:
+        dx = out
+        dx[...] = 0
     dx_flat = dx.reshape(N, C, H * W)
     rows, columns, flat = _offset_plan(H, W, HH, WW, stride, pad)
     for q, (j0, j1, w0) in enumerate(columns):
@@ -364,17 +381,18 @@ def conv_backward_im2col(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     xp = get_array_module(dout, w, cols)
     w_rows = w.reshape(F, -1)  # (F, K)
     d_flat = dout.reshape(N, F, Ho * Wo)  # (N, F, P)
-    db = d_flat.sum(axis=2).sum(axis=0)  # (F,)
+    db = xp.zeros(F, dtype=dout.dtype)
     dw = xp.zeros(w_rows.shape, dtype=xp.result_type(dout, cols))
     dx = xp.empty(x_shape, dtype=xp.result_type(dout, w))
     chunk = _chunk_size(N, w_rows.shape[1], Ho * Wo, cols.itemsize, xp)
     for n0 in range(0, N, chunk):
         c = slice(n0, n0 + chunk)
         d = d_flat[c]  # (n, F, P)
+        db += d.sum(axis=2).sum(axis=0)  # (F,), summed while the chunk is in cache
         # One GEMM per image, then a sum of n small (F, K) matrices; cols^T is a transposed view, not a copy.
         dw += (d @ cols[c].transpose(0, 2, 1)).sum(axis=0)
         dcols = w_rows.T @ d  # (n, K, P)
-        dx[c] = col2im(dcols, dcols.shape[:1] + x_shape[1:], HH, WW, stride, pad)
+        col2im(dcols, dcols.shape[:1] + x_shape[1:], HH, WW, stride, pad, out=dx[c])
     return dx, dw.reshape(w.shape), db
     # END GRADED
 

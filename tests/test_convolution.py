@@ -122,6 +122,17 @@ def test_im2col_fills_a_given_buffer_and_rejects_a_non_contiguous_one():
         im2col(x, 3, 3, 1, 1, out=np.zeros((3, 18, 24)))
 
 
+def test_col2im_overwrites_a_given_buffer_with_the_same_result():
+    x, _, _ = _data((2, 2, 5, 5, 1, 3, 3, 1, 1))
+    c = np.random.default_rng(11).standard_normal((2, 18, 25))
+    buffer = np.full((4, 2, 5, 5), np.nan)
+    dx = col2im(c, x.shape, 3, 3, 1, 1, out=buffer[1:3])  # stale values in out must not leak into dx
+    assert np.shares_memory(dx, buffer)
+    np.testing.assert_array_equal(buffer[1:3], col2im(c, x.shape, 3, 3, 1, 1))
+    with pytest.raises(ValueError, match="col2im: out must have shape"):
+        col2im(c, x.shape, 3, 3, 1, 1, out=np.zeros((2, 2, 5, 4)))
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_col2im_is_the_adjoint_of_im2col(config):
     # <im2col(x), c> = <x, col2im(c)> for all x, c: col2im is exactly im2col's transpose (its backward).
