@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from course.backend import to_device
+
 
 class Module:
     """Base class: parameters, gradients, children, train/eval mode."""
@@ -69,6 +71,17 @@ class Module:
         """Evaluation mode (dropout off, batch norm uses running statistics); returns self."""
         return self.train(False)
 
+    def to(self, device: str) -> Module:
+        """Move parameters, gradients and extra state to ``device`` ('cpu' or 'gpu'); returns self."""
+        self.params = {k: to_device(v, device) for k, v in self.params.items()}
+        self.grads = {k: to_device(v, device) for k, v in self.grads.items()}
+        extra = self.extra_state()
+        if extra:
+            self.load_extra_state({k: to_device(v, device) for k, v in extra.items()})
+        for child in self.children.values():
+            child.to(device)
+        return self
+
     def extra_state(self) -> dict[str, Any]:
         """Arrays that are state but not parameters (batch norm's running averages); override to add some."""
         return {}
@@ -85,13 +98,15 @@ class Module:
         return state
 
     def load_state_dict(self, state: dict[str, Any], prefix: str = "") -> None:
-        """Copy parameters (in place) and extra state back; raises ValueError naming a missing or mis-shaped entry."""
+        """Copy parameters (in place) and extra state back; ValueError names a missing or mis-shaped entry."""
         for name, p in self.params.items():
             key = prefix + name
             if key not in state:
                 raise ValueError(f"load_state_dict: missing parameter {key!r}")
             if state[key].shape != p.shape:
-                raise ValueError(f"load_state_dict: {key} has shape {p.shape}, checkpoint has {state[key].shape}")
+                raise ValueError(
+                    f"load_state_dict: {key} has shape {p.shape}, checkpoint has {state[key].shape}"
+                )
             p[...] = state[key]
         extra = {}
         for name in self.extra_state():

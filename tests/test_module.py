@@ -104,3 +104,12 @@ def test_sequential_rejects_a_layer_that_is_not_a_module():
 def test_module_base_class_says_which_method_is_missing():
     with pytest.raises(NotImplementedError, match="Module.forward"):
         Module().forward(_x())
+
+
+def test_to_cpu_keeps_parameters_and_state_and_returns_self():
+    net = Sequential(BatchNorm(3))
+    net.forward(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
+    before = net.state_dict()
+    assert net.to("cpu") is net
+    after = net.state_dict()
+    assert before.keys() == after.keys() and all(np.array_equal(before[k], after[k]) for k in before)
