@@ -4,18 +4,16 @@ Two questions, one table:
 - is ``lstm_forward`` / ``lstm_backward`` competitive with PyTorch's CPU LSTM on the same problem?
 - how much time goes to anything other than matrix products? The GEMM-only baseline runs exactly the
   matrix products our pair runs (one (T N, D) x (D, 4H) product for the inputs, T (N, H) x (H, 4H) steps
-  forward and T (N, 4H) x (4H, H) steps backward, then dWx, dWh and dx as one product each), so
+  forward and T (N, 4H) x (4H, H) steps backward, then [dWx; db], dWh and dx as one product each), so
   ours / GEMM - 1 is the share of element-wise work and Python overhead.
 
-Timings are on one BLAS thread (set ``OPENBLAS_NUM_THREADS=1`` before NumPy is imported; ``run``
-sets torch's thread count itself), float32. The three candidates are run round-robin in one process
-and each is reported by its fastest repetition, so load from other processes on a shared machine
-hits all three alike and inflates none of the ratios by a lucky ordering.
+Timings are on one BLAS thread (``python -m course.bench --only lstm`` sets OPENBLAS_NUM_THREADS=1
+before NumPy is imported; ``torch_step`` sets torch's thread count), float32, with
+``course.bench.compare``: CPU time, the candidates run round-robin in one process.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -48,24 +46,26 @@ def ours_step(p: dict[str, np.ndarray]) -> Callable[[], None]:
 
 
 def gemm_step(p: dict[str, np.ndarray]) -> Callable[[], None]:
-    """Only the matrix products of one forward + backward, on buffers of the same shapes."""
+    """Only the matrix products of one forward + backward, on buffers of the same shapes (the input
+    GEMM has D + 1 columns: ``lstm_forward`` folds the bias in as a column of ones)."""
     x, Wx, Wh, dh = p["x"], p["Wx"], p["Wh"], p["dh"]
     N, T, D = x.shape
     H = Wh.shape[0]
-    xt = np.ascontiguousarray(x.reshape(T * N, D))
-    h = np.ascontiguousarray(dh[:, :, :].transpose(1, 0, 2))  # (T, N, H)
+    x1 = np.ones((T * N, D + 1), dtype=np.float32)
+    W1 = np.ones((D + 1, 4 * H), dtype=np.float32)
+    h = np.ascontiguousarray(dh.transpose(1, 0, 2))  # (T, N, H)
     hw = np.empty((N, 4 * H), dtype=np.float32)
     dA = np.ones((T, N, 4 * H), dtype=np.float32)
     dnext = np.empty((N, H), dtype=np.float32)
 
     def run() -> None:
-        xt @ Wx  # (T N, 4H)
+        x1 @ W1  # (T N, 4H)
         for t in range(T):
             np.matmul(h[t], Wh, out=hw)
         for t in range(T):
             np.matmul(dA[t], Wh.T, out=dnext)
         dA2 = dA.reshape(T * N, 4 * H)
-        xt.T @ dA2  # dWx
+        x1.T @ dA2  # [dWx; db]
         h.reshape(T * N, H).T @ dA2  # dWh
         dA2 @ Wx.T  # dx
 
@@ -93,45 +93,32 @@ def torch_step(p: dict[str, np.ndarray]) -> Callable[[], None] | None:
     return run
 
 
-def _fastest(fns: dict[str, Callable[[], None]], repeats: int, warmup: int = 2) -> dict[str, float]:
-    """Seconds of the fastest of ``repeats`` calls of each function, calls interleaved round-robin."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    best = {name: float("inf") for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
-
-
 def lstm_benchmark_rows(
-    N: int = 32, T: int = 50, D: int = 64, H: int = 128, *, repeats: int = 30, seed: int = 0
+    N: int = 32, T: int = 50, D: int = 64, H: int = 128, *, repeats: int = 20, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """Rows for the benchmark table: one per candidate, with time in ms and the ratios that are the bar.
+    """Rows for ``course.bench``'s table: one per candidate, timed round-robin by ``course.bench.compare``
+    (CPU time of this process; fastest run and median).
 
-    Each row: {'case': 'lstm fwd+bwd N=.. T=.. D=.. H=..', 'impl': 'numpy' | 'torch' | 'numpy GEMMs only',
-    'ms': float, 'vs_torch': float | None, 'vs_gemm': float}. The bar for the NumPy row is
-    vs_torch <= 1.2 and vs_gemm <= 1.5.
+    Impl names: 'numpy' (``lstm_forward`` + ``lstm_backward``), 'numpy GEMMs only' and 'torch' (when
+    installed). Keys as in ``course.bench.rows_for``. The bar for the 'numpy' row is vs_torch <= 1.2
+    (recorded in 'bar') and vs_gemm <= 1.5 (recorded in 'gemm_bar').
     """
+    from course.bench import compare, rows_for  # noqa: PLC0415  (bench imports this module lazily too)
+
     p = _problem(N, T, D, H, seed)
     fns = {"numpy": ours_step(p), "numpy GEMMs only": gemm_step(p)}
     torch_fn = torch_step(p)
     if torch_fn is not None:
         fns["torch"] = torch_fn
-    best = _fastest(fns, repeats)
-    case = f"lstm fwd+bwd N={N} T={T} D={D} H={H} float32"
-    rows = []
-    for name, seconds in best.items():
-        rows.append(
-            {
-                "case": case,
-                "impl": name,
-                "ms": seconds * 1e3,
-                "vs_torch": seconds / best["torch"] if "torch" in best else None,
-                "vs_gemm": seconds / best["numpy GEMMs only"],
-            }
-        )
+    timings = compare(fns, repeats)
+    case = f"lstm fwd+bwd N={N} T={T} D={D} H={H} f32"
+    rows = rows_for(
+        case,
+        timings,
+        torch="torch" if torch_fn is not None else None,
+        gemm={"numpy": "numpy GEMMs only"},
+        bars={"numpy": 1.2},
+    )
+    for row in rows:
+        row["gemm_bar"] = 1.5 if row["impl"] == "numpy" else None
     return rows

@@ -138,8 +138,9 @@ def lstm_forward(
     - cache: what ``lstm_backward`` reads.
 
     Written for speed, and equal to looping ``lstm_step_forward``:
-    - x @ Wx for all T steps is one GEMM (T N, D) @ (D, 4H); only prev_h @ Wh is left inside the loop,
-      because it depends on the previous step;
+    - x @ Wx + b for all T steps is one GEMM (T N, D + 1) @ (D + 1, 4H) (x with a column of ones, the
+      bias as the last row of the weights); only prev_h @ Wh is left inside the loop, because it
+      depends on the previous step;
     - arrays are time-major (T, N, .) so every step reads and writes contiguous blocks;
     - gates are activated in place in one preallocated (T, N, 4H) buffer, all four with a single exp:
       with the signs folded into the weights the GEMMs give -a (i, f, o) and -2 a_g (g), then
@@ -168,22 +169,28 @@ def lstm_forward(
     # tanh(a) = 2 sigmoid(2 a) - 1.
     scale = xp.full(4 * H, -1, dtype=dtype)
     scale[3 * H :] = -2
-    Wh_s, b_s = Wh * scale, b * scale
-    xt = xp.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D): time-major, each step a contiguous block
-    gates = (xt.reshape(T * N, D) @ (Wx * scale)).reshape(T, N, 4 * H)  # (T, N, 4H): all x_t Wx at once
+    Wh_s = Wh * scale
+    # The bias trick: x gets a column of ones and [Wx; b] a last row, so x_t Wx + b for all T steps is
+    # a single GEMM (and, in backward, db is the last row of the same product for dWx).
+    W1 = xp.empty((D + 1, 4 * H), dtype=dtype)
+    xp.multiply(Wx, scale, out=W1[:D])
+    xp.multiply(b, scale, out=W1[D])
+    x1 = xp.empty((T, N, D + 1), dtype=dtype)  # time-major, so each step's block is contiguous
+    x1[:, :, :D] = x.transpose(1, 0, 2)
+    x1[:, :, D] = 1
+    gates = (x1.reshape(T * N, D + 1) @ W1).reshape(T, N, 4 * H)  # (T, N, 4H): every x_t Wx + b at once
     hs = xp.empty((T + 1, N, H), dtype=dtype)  # hs[t] is h_{t-1}; hs[0] = h0
     cs = xp.empty((T + 1, N, H), dtype=dtype)  # cs[t] is c_{t-1}; cs[0] = c0
     gs = xp.empty((T, N, H), dtype=dtype)  # g = tanh(a_g), kept contiguous for the element-wise work
     tanh_cs = xp.empty((T, N, H), dtype=dtype)
     hs[0] = h0
     cs[0] = 0 if c0 is None else c0
-    hw = xp.empty((N, 4 * H), dtype=dtype)  # prev_h @ Wh_s + b_s, reused every step
+    hw = xp.empty((N, 4 * H), dtype=dtype)  # prev_h @ Wh_s, reused every step
     ig = xp.empty((N, H), dtype=dtype)
     with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives the exact limit 0
         for t in range(T):
             a = gates[t]  # (N, 4H) view, activated in place
             xp.matmul(hs[t], Wh_s, out=hw)
-            hw += b_s
             a += hw
             xp.exp(a, out=a)
             a += 1
@@ -198,7 +205,7 @@ def lstm_forward(
             xp.tanh(c, out=tanh_cs[t])
             xp.multiply(a[:, 2 * H : 3 * H], tanh_cs[t], out=hs[t + 1])  # o * tanh(c)
     h = xp.ascontiguousarray(hs[1:].transpose(1, 0, 2))  # (N, T, H)
-    cache = (xt, hs, cs, gs, tanh_cs, gates, Wx, Wh)
+    cache = (x1, hs, cs, gs, tanh_cs, gates, Wx, Wh)
     if return_state:
         return h, cs[T].copy(), cache
     return h, cache
@@ -223,9 +230,10 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     The gate pre-activation gradients of all steps are stored in one (T, N, 4H) buffer, so after the
     loop dWx = X^T dA, dx = dA Wx^T and dWh = H_prev^T dA are each one GEMM over T N rows (the sum over
     steps that "gradients accumulate" asks for is the inner dimension of that product: one large GEMM
-    instead of T small ones and T additions), and db is one sum.
+    instead of T small ones and T additions); db comes out of the dWx product through the column of
+    ones that the forward pass appended to x.
     """
-    xt, hs, cs, gs, tanh_cs, gates, Wx, Wh = cache
+    x1, hs, cs, gs, tanh_cs, gates, Wx, Wh = cache
     T, N, H = tanh_cs.shape
     check_array("lstm_backward", "dh", dh, (N, T, H), dtype_kind="f")
     if dcT is not None:
@@ -233,7 +241,7 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     # BEGIN GRADED a06.lstm_backward
     xp = get_array_module(dh, Wx)
     dtype = gates.dtype
-    D = xt.shape[2]
+    D = x1.shape[2] - 1
     dht = dh.transpose(1, 0, 2).copy()  # (T, N, H): time-major like the cache (a copy even when N = 1)
     dA = xp.empty((T, N, 4 * H), dtype=dtype)  # gate pre-activation gradients of every step
     dnext_h = xp.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
@@ -241,6 +249,12 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     dh_t = xp.empty((N, H), dtype=dtype)
     tmp = xp.empty((N, H), dtype=dtype)
     deriv = xp.empty((N, 4 * H), dtype=dtype)
+    # dA stores the g block at 1/4 of its true value (see below); Wh4 and Wx4, whose g columns are
+    # multiplied by 4, and the final rescaling of dW1 and dWh make every product exact. Powers of two
+    # scale floats exactly, so this changes no rounding and saves an operation per step.
+    four = xp.ones(4 * H, dtype=dtype)
+    four[3 * H :] = 4
+    Wh4 = Wh * four
     for t in reversed(range(T)):
         s = gates[t]  # (N, 4H): i, f, o and sigmoid(2 a_g)
         i, f, o = s[:, :H], s[:, H : 2 * H], s[:, 2 * H : 3 * H]
@@ -258,17 +272,18 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
         xp.multiply(dc, i, out=da[:, 3 * H :])  # dg
         dc *= f  # dprev_c, once di, df, dg have read dc
         # Every block of s is a sigmoid, so one contiguous pass gives s (1 - s) for all four; for g,
-        # tanh'(a_g) = 1 - g^2 = 4 s (1 - s) with s = sigmoid(2 a_g), hence the extra factor 4.
+        # tanh'(a_g) = 1 - g^2 = 4 s (1 - s) with s = sigmoid(2 a_g): the factor 4 is in Wh4.
         xp.subtract(1, s, out=deriv)
         deriv *= s
         da *= deriv
-        da[:, 3 * H :] *= 4
-        xp.matmul(da, Wh.T, out=dnext_h)  # (N, H)
+        xp.matmul(da, Wh4.T, out=dnext_h)  # (N, H)
     dA2 = dA.reshape(T * N, 4 * H)
-    dWx = xt.reshape(T * N, D).T @ dA2  # (D, 4H)
+    dW1 = x1.reshape(T * N, D + 1).T @ dA2  # (D + 1, 4H): [dWx; db], the bias trick again
+    dW1 *= four
+    dWx, db = dW1[:D], dW1[D]
     dWh = hs[:T].reshape(T * N, H).T @ dA2  # (H, 4H)
-    db = dA2.sum(axis=0)  # (4H,)
-    dx = xp.ascontiguousarray((dA2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))  # (N, T, D)
+    dWh *= four
+    dx = xp.ascontiguousarray((dA2 @ (Wx * four).T).reshape(T, N, D).transpose(1, 0, 2))  # (N, T, D)
     if return_state:
         return dx, dnext_h, dc, dWx, dWh, db
     return dx, dnext_h, dWx, dWh, db
