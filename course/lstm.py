@@ -242,7 +242,7 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     xp = get_array_module(dh, Wx)
     dtype = gates.dtype
     D = x1.shape[2] - 1
-    dht = dh.transpose(1, 0, 2).copy()  # (T, N, H): time-major like the cache (a copy even when N = 1)
+    dht = dh.transpose(1, 0, 2)  # (T, N, H) view, only read: a strided read per step beats a full copy
     dA = xp.empty((T, N, 4 * H), dtype=dtype)  # gate pre-activation gradients of every step
     dnext_h = xp.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
     dc = xp.zeros((N, H), dtype=dtype) if dcT is None else dcT.astype(dtype, copy=True)
