@@ -155,7 +155,7 @@ def _learning_run(task_name: str, steps: int) -> float:
 
 
 # Reduced budgets of scripts/train_seq2seq.py. Measured on a loaded shared 2-core machine (one core):
-# reversal 0.984 exact match after 500 steps (~25 s), dates 0.998 after 500 steps (~35 s); the bound
+# reversal 0.986 exact match after 500 steps (~30 s), dates 0.962 after 400 steps (~21-34 s); the bound
 # leaves room for a different BLAS or CPU changing the float32 round-off and hence the trajectory.
 @pytest.mark.slow
 def test_attention_seq2seq_learns_to_reverse_strings_up_to_length_10():
@@ -164,4 +164,4 @@ def test_attention_seq2seq_learns_to_reverse_strings_up_to_length_10():
 
 @pytest.mark.slow
 def test_attention_seq2seq_learns_to_normalise_dates_to_iso():
-    assert _learning_run("dates", steps=500) >= 0.9
+    assert _learning_run("dates", steps=400) >= 0.9
