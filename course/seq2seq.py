@@ -155,7 +155,7 @@ def seq2seq_forward(
 
     Inputs:
     - params: from ``init_seq2seq_params``.
-    - src: (N, Ts) int source ids, left-padded; src_mask: (N, Ts) bool.
+    - src: (N, Ts) int source ids, right-padded; src_mask: (N, Ts) bool, True at real characters.
     - tgt_in: (N, Tt) int decoder inputs (start id, then the target).
 
     Returns:
