@@ -135,10 +135,17 @@ def build_reference(dest: Path, library: Path = settings.LIBRARY_DIR) -> Path:
 
 
 def _project_metadata() -> tuple[str, list[str], str]:
-    import tomllib
+    """(version, runtime dependencies, requires-python) of the installed ``course`` distribution."""
+    from importlib import metadata
 
-    project = tomllib.loads((settings.ROOT / "pyproject.toml").read_text())["project"]
-    return project["version"], list(project.get("dependencies", [])), project.get("requires-python", ">=3.10")
+    try:
+        meta = metadata.metadata("course")
+    except metadata.PackageNotFoundError:  # not installed: the version from the package itself
+        import course
+
+        return course.__version__, [], ">=3.10"
+    deps = [d for d in (meta.get_all("Requires-Dist") or []) if "extra ==" not in d]
+    return meta["Version"].split("+")[0], deps, meta.get("Requires-Python") or ">=3.10"
 
 
 def _record_hash(data: bytes) -> str:
