@@ -76,9 +76,10 @@ def gru_step_backward(dnext_h: Any, cache: tuple) -> tuple[Any, Any, Any, Any, A
     Returns:
     - dx: (N, D); dprev_h: (N, H); dWx: (D, 3H); dWh: (H, 3H); db: (3H,).
     """
-    x, prev_h, Wx, Wh, r, z, n = cache
-    check_array("gru_step_backward", "dnext_h", dnext_h, tuple(prev_h.shape), dtype_kind="f")
+    check_array("gru_step_backward", "dnext_h", dnext_h, ndim=2, dtype_kind="f")
     # BEGIN GRADED a06.gru_step_backward
+    x, prev_h, Wx, Wh, r, z, n = cache
+    check_array("gru_step_backward", "dnext_h", dnext_h, tuple(prev_h.shape))
     xp = get_array_module(dnext_h, Wx)
     H = prev_h.shape[1]
     dz = dnext_h * (prev_h - n)
@@ -137,10 +138,11 @@ def gru_backward(dh: Any, cache: list) -> tuple[Any, Any, Any, Any, Any]:
     Returns:
     - dx: (N, T, D); dh0: (N, H); dWx: (D, 3H); dWh: (H, 3H); db: (3H,).
     """
+    check_array("gru_backward", "dh", dh, ndim=3, dtype_kind="f")
+    # BEGIN GRADED a06.gru_backward
     x0, h0, Wx, Wh = cache[0][:4]
     N, H = h0.shape
-    check_array("gru_backward", "dh", dh, (N, len(cache), H), dtype_kind="f")
-    # BEGIN GRADED a06.gru_backward
+    check_array("gru_backward", "dh", dh, (N, len(cache), H))
     xp = get_array_module(dh, Wx)
     T = len(cache)
     dx = xp.empty((N, T, x0.shape[1]), dtype=dh.dtype)  # (N, T, D)

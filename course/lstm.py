@@ -89,10 +89,12 @@ def lstm_step_backward(dnext_h: Any, dnext_c: Any, cache: tuple) -> tuple[Any, A
     Returns:
     - dx: (N, D); dprev_h: (N, H); dprev_c: (N, H); dWx: (D, 4H); dWh: (H, 4H); db: (4H,).
     """
-    x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c = cache
-    check_array("lstm_step_backward", "dnext_h", dnext_h, tuple(prev_h.shape), dtype_kind="f")
-    check_array("lstm_step_backward", "dnext_c", dnext_c, tuple(prev_c.shape), dtype_kind="f")
+    check_array("lstm_step_backward", "dnext_h", dnext_h, ndim=2, dtype_kind="f")
+    check_array("lstm_step_backward", "dnext_c", dnext_c, ndim=2, dtype_kind="f")
     # BEGIN GRADED a06.lstm_step_backward
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c = cache
+    check_array("lstm_step_backward", "dnext_h", dnext_h, tuple(prev_h.shape))
+    check_array("lstm_step_backward", "dnext_c", dnext_c, tuple(prev_c.shape))
     xp = get_array_module(dnext_h, dnext_c, Wx)
     dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)  # (N, H): both paths into next_c
     di = dc * g
@@ -205,7 +207,7 @@ def lstm_forward(
             xp.tanh(c, out=tanh_cs[t])
             xp.multiply(a[:, 2 * H : 3 * H], tanh_cs[t], out=hs[t + 1])  # o * tanh(c)
     h = xp.ascontiguousarray(hs[1:].transpose(1, 0, 2))  # (N, T, H)
-    cache = (x1, hs, cs, gs, tanh_cs, gates, Wx, Wh)
+    cache = (x1, hs, cs, gs, tanh_cs, gates, Wx, Wh, [False])  # the flag: "backward has run"
     if return_state:
         return h, cs[T].copy(), cache
     return h, cache
@@ -226,58 +228,72 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     - dx: (N, T, D); dh0: (N, H); dc0: (N, H) only when ``return_state``; dWx: (D, 4H); dWh: (H, 4H);
       db: (4H,).
 
-    The loop keeps only what depends on the next step: the gradients reaching h_{t-1} and c_{t-1}.
-    The gate pre-activation gradients of all steps are stored in one (T, N, 4H) buffer, so after the
-    loop dWx = X^T dA, dx = dA Wx^T and dWh = H_prev^T dA are each one GEMM over T N rows (the sum over
+    The cache serves one backward pass: the gate pre-activation gradients of step t are written over
+    step t's gates, which nothing needs afterwards (half the memory, and no second (T, N, 4H) buffer
+    to allocate); a second call with the same cache raises RuntimeError, as PyTorch does for a graph
+    already backpropagated. The loop keeps only what depends on the next step: the gradients reaching
+    h_{t-1} and c_{t-1}. With the gradients of all steps in one (T, N, 4H) buffer, dWx = X^T dA,
+    dx = dA Wx^T and dWh = H_prev^T dA are each one GEMM over T N rows after the loop (the sum over
     steps that "gradients accumulate" asks for is the inner dimension of that product: one large GEMM
     instead of T small ones and T additions); db comes out of the dWx product through the column of
     ones that the forward pass appended to x.
     """
-    x1, hs, cs, gs, tanh_cs, gates, Wx, Wh = cache
-    T, N, H = tanh_cs.shape
-    check_array("lstm_backward", "dh", dh, (N, T, H), dtype_kind="f")
+    check_array("lstm_backward", "dh", dh, ndim=3, dtype_kind="f")
     if dcT is not None:
-        check_array("lstm_backward", "dcT", dcT, (N, H), dtype_kind="f")
+        check_array("lstm_backward", "dcT", dcT, ndim=2, dtype_kind="f")
     # BEGIN GRADED a06.lstm_backward
+    x1, hs, cs, gs, tanh_cs, gates, Wx, Wh, used = cache
+    if used[0]:
+        raise RuntimeError(
+            "lstm_backward: this cache was already used by a backward pass, which overwrote its gate "
+            "buffer; run lstm_forward again to backpropagate a second time"
+        )
+    T, N, H = tanh_cs.shape
+    check_array("lstm_backward", "dh", dh, (N, T, H))
+    if dcT is not None:
+        check_array("lstm_backward", "dcT", dcT, (N, H))
+    used[0] = True
     xp = get_array_module(dh, Wx)
     dtype = gates.dtype
     D = x1.shape[2] - 1
     dht = dh.transpose(1, 0, 2)  # (T, N, H) view, only read: a strided read per step beats a full copy
-    dA = xp.empty((T, N, 4 * H), dtype=dtype)  # gate pre-activation gradients of every step
     dnext_h = xp.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
     dc = xp.zeros((N, H), dtype=dtype) if dcT is None else dcT.astype(dtype, copy=True)
     dh_t = xp.empty((N, H), dtype=dtype)
+    dprev_c = xp.empty((N, H), dtype=dtype)
     tmp = xp.empty((N, H), dtype=dtype)
     deriv = xp.empty((N, 4 * H), dtype=dtype)
-    # dA stores the g block at 1/4 of its true value (see below); Wh4 and Wx4, whose g columns are
-    # multiplied by 4, and the final rescaling of dW1 and dWh make every product exact. Powers of two
-    # scale floats exactly, so this changes no rounding and saves an operation per step.
+    # The g block of dA holds 1/4 of its true value (see the loop); Wh4 and Wx4, whose g columns are
+    # multiplied by 4, and the rescaling of dW1 and dWh make every product exact. Powers of two scale
+    # floats exactly, so this changes no rounding and saves an operation per step.
     four = xp.ones(4 * H, dtype=dtype)
     four[3 * H :] = 4
     Wh4 = Wh * four
     for t in reversed(range(T)):
-        s = gates[t]  # (N, 4H): i, f, o and sigmoid(2 a_g)
-        i, f, o = s[:, :H], s[:, H : 2 * H], s[:, 2 * H : 3 * H]
-        da = dA[t]
+        # s = [i, f, o, sigmoid(2 a_g)] of step t. Once read, it is overwritten with the step's gate
+        # pre-activation gradients da, so the backward pass needs no second (T, N, 4H) buffer.
+        s = gates[t]
+        i, f, o, s_g = s[:, :H], s[:, H : 2 * H], s[:, 2 * H : 3 * H], s[:, 3 * H :]
         xp.add(dht[t], dnext_h, out=dh_t)  # both uses of h_t: the loss at t and step t + 1
-        do = da[:, 2 * H : 3 * H]
-        xp.multiply(dh_t, tanh_cs[t], out=do)
+        # Every block of s is a sigmoid, so one contiguous pass gives s (1 - s) for all four; for g,
+        # tanh'(a_g) = 1 - g^2 = 4 s_g (1 - s_g): the factor 4 is in Wh4.
+        xp.subtract(1, s, out=deriv)
+        deriv *= s
         # dc += dh_t o (1 - tanh(c)^2), written as dh_t o - do h_t to reuse do and the stored h_t
         xp.multiply(dh_t, o, out=tmp)
         dc += tmp
+        do = o
+        xp.multiply(dh_t, tanh_cs[t], out=do)  # o is no longer needed: its block now holds do
         xp.multiply(do, hs[t + 1], out=tmp)
         dc -= tmp
-        xp.multiply(dc, gs[t], out=da[:, :H])  # di
-        xp.multiply(dc, cs[t], out=da[:, H : 2 * H])  # df
-        xp.multiply(dc, i, out=da[:, 3 * H :])  # dg
-        dc *= f  # dprev_c, once di, df, dg have read dc
-        # Every block of s is a sigmoid, so one contiguous pass gives s (1 - s) for all four; for g,
-        # tanh'(a_g) = 1 - g^2 = 4 s (1 - s) with s = sigmoid(2 a_g): the factor 4 is in Wh4.
-        xp.subtract(1, s, out=deriv)
-        deriv *= s
-        da *= deriv
-        xp.matmul(da, Wh4.T, out=dnext_h)  # (N, H)
-    dA2 = dA.reshape(T * N, 4 * H)
+        xp.multiply(dc, i, out=s_g)  # dg = dc i (s_g was read by deriv)
+        xp.multiply(dc, gs[t], out=i)  # di = dc g
+        xp.multiply(dc, f, out=dprev_c)  # the cell path back to c_{t-1}
+        xp.multiply(dc, cs[t], out=f)  # df = dc prev_c
+        dc, dprev_c = dprev_c, dc
+        s *= deriv  # (N, 4H): da, through the four non-linearities
+        xp.matmul(s, Wh4.T, out=dnext_h)  # (N, H)
+    dA2 = gates.reshape(T * N, 4 * H)  # now the pre-activation gradients of every step
     dW1 = x1.reshape(T * N, D + 1).T @ dA2  # (D + 1, 4H): [dWx; db], the bias trick again
     dW1 *= four
     dWx, db = dW1[:D], dW1[D]

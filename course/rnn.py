@@ -59,9 +59,10 @@ def rnn_step_backward(dnext_h: Any, cache: tuple) -> tuple[Any, Any, Any, Any, A
     Returns:
     - dx: (N, D); dprev_h: (N, H); dWx: (D, H); dWh: (H, H); db: (H,).
     """
-    x, prev_h, Wx, Wh, next_h = cache
-    check_array("rnn_step_backward", "dnext_h", dnext_h, tuple(next_h.shape), dtype_kind="f")
+    check_array("rnn_step_backward", "dnext_h", dnext_h, ndim=2, dtype_kind="f")
     # BEGIN GRADED a06.rnn_step_backward
+    x, prev_h, Wx, Wh, next_h = cache
+    check_array("rnn_step_backward", "dnext_h", dnext_h, tuple(next_h.shape))
     da = dnext_h * (1 - next_h * next_h)  # (N, H): tanh' written with the output
     dx = da @ Wx.T  # (N, D)
     dprev_h = da @ Wh.T  # (N, H)
@@ -118,10 +119,11 @@ def rnn_backward(dh: Any, cache: list) -> tuple[Any, Any, Any, Any, Any]:
     Returns:
     - dx: (N, T, D); dh0: (N, H); dWx: (D, H); dWh: (H, H); db: (H,).
     """
+    check_array("rnn_backward", "dh", dh, ndim=3, dtype_kind="f")
+    # BEGIN GRADED a06.rnn_backward
     x0, h0, Wx, Wh, _ = cache[0]
     N, H = h0.shape
-    check_array("rnn_backward", "dh", dh, (N, len(cache), H), dtype_kind="f")
-    # BEGIN GRADED a06.rnn_backward
+    check_array("rnn_backward", "dh", dh, (N, len(cache), H))
     xp = get_array_module(dh, Wx)
     T = len(cache)
     dx = xp.empty((N, T, x0.shape[1]), dtype=dh.dtype)  # (N, T, D)

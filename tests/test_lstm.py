@@ -225,3 +225,18 @@ def test_lstm_matches_torch_nn_lstm_values_and_gradients():
     np.testing.assert_allclose(dWx[:, order], lstm.weight_ih_l0.grad.numpy().T, **tol)
     np.testing.assert_allclose(dWh[:, order], lstm.weight_hh_l0.grad.numpy().T, **tol)
     np.testing.assert_allclose(db[order], lstm.bias_ih_l0.grad.numpy(), **tol)
+
+
+def test_lstm_backward_consumes_its_cache_and_refuses_a_second_pass():
+    # lstm_backward writes the gate gradients over the cached gates (no second (T, N, 4H) buffer)
+    p = _params(seed=1)
+    h, cache = lstm_forward(**p)
+    dh = np.ones_like(h)
+    with pytest.raises(ValueError, match="lstm_backward: dh must have shape"):
+        lstm_backward(dh[:, 1:], cache)  # a rejected call leaves the cache usable
+    first = lstm_backward(dh, cache)
+    with pytest.raises(RuntimeError, match="already used by a backward pass"):
+        lstm_backward(dh, cache)
+    again = lstm_backward(dh, lstm_forward(**p)[1])
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
