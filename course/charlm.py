@@ -101,6 +101,7 @@ def sample_next(
     check_positive("sample_next", "temperature", temperature, allow_zero=True)
     if top_k is not None:
         check_positive("sample_next", "top_k", top_k)
+    # BEGIN GRADED a06.sample_next
     scores = np.asarray(scores, dtype=np.float64)
     if temperature == 0:
         return int(np.argmax(scores))
@@ -114,6 +115,7 @@ def sample_next(
     p = np.exp(logits - logits.max())
     p /= p.sum()
     return int(rng.choice(logits.size, p=p))
+    # END GRADED
 
 
 def sample(

@@ -318,6 +318,7 @@ def lstm_init(
 
     Returns Wx (D, 4H), Wh (H, 4H), b (4H,).
     """
+    # BEGIN GRADED a06.lstm_init
     Wx = rng.standard_normal((D, 4 * H)) / np.sqrt(D)
     blocks = []
     for _ in range(4):
@@ -327,6 +328,7 @@ def lstm_init(
     b = np.zeros(4 * H)
     b[H : 2 * H] = forget_bias
     return Wx.astype(dtype), Wh.astype(dtype), b.astype(dtype)
+    # END GRADED
 
 
 class LSTM(Module):
