@@ -178,7 +178,7 @@ class RNN(Module):
         if h0 is None:
             h0 = xp.zeros((x.shape[0], self.params["Wh"].shape[0]), dtype=x.dtype)
         h, self.cache = rnn_forward(x, h0, self.params["Wx"], self.params["Wh"], self.params["b"])
-        self.final_state = h[:, -1, :]
+        self.final_state = h[:, -1, :].copy()
         return h
 
     def backward(self, dout: Any) -> Any:
