@@ -83,16 +83,21 @@ def convex_hull(points: np.ndarray) -> np.ndarray:
     Inputs: points (n, 2). Returns the vertex indices (k,), counter-clockwise, starting at the lowest index.
     """
     check_array("convex_hull", "points", points, (None, 2), dtype_kind="f")
-    order = np.lexsort((points[:, 1], points[:, 0]))
+    order = np.lexsort((points[:, 1], points[:, 0])).tolist()
     if len(order) < 3:
-        return order.copy()
+        return np.array(order)
+    xy = points.tolist()  # Python floats: this loop runs once per training instance, so keep it lean
 
-    def chain(indices: np.ndarray) -> list[int]:
+    def turns_left(o: int, a: int, b: int) -> bool:
+        (ox, oy), (ax, ay), (bx, by) = xy[o], xy[a], xy[b]
+        return (ax - ox) * (by - oy) - (ay - oy) * (bx - ox) > 0
+
+    def chain(indices: list[int]) -> list[int]:
         out: list[int] = []
         for i in indices:
-            while len(out) >= 2 and _cross(points[out[-2]], points[out[-1]], points[i]) <= 0:
+            while len(out) >= 2 and not turns_left(out[-2], out[-1], i):
                 out.pop()
-            out.append(int(i))
+            out.append(i)
         return out
 
     lower, upper = chain(order), chain(order[::-1])
@@ -170,21 +175,28 @@ def closed_sequence_vertices(sequence: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def closed_polygon_area(points: np.ndarray, sequences: np.ndarray) -> np.ndarray:
+    """Area of each closing-index sequence's polygon, 0 where it is not a simple closed polygon.
+
+    Inputs: points (B, n, 2); sequences (B, L) closing-index sequences padded with -1. Returns (B,).
+    """
+    check_array("closed_polygon_area", "points", points, (None, None, 2), dtype_kind="f")
+    check_array("closed_polygon_area", "sequences", sequences, (points.shape[0], None), dtype_kind="i")
+    out = np.zeros(len(points))
+    for b in range(len(points)):  # evaluation only
+        polygon = closed_sequence_vertices(sequences[b])
+        if polygon is not None and polygon_is_simple(points[b], polygon):
+            out[b] = abs(signed_area(points[b : b + 1], polygon[None])[0])
+    return out
+
+
 def hull_area_coverage(points: np.ndarray, predicted: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Area of the predicted polygon / area of the true hull, 0 where the prediction is no simple polygon.
 
     Inputs: points (B, n, 2); predicted and targets (B, L) closing-index sequences padded with -1.
     Returns (B,) coverage in [0, 1] (a simple polygon on the points lies inside their hull).
     """
-    check_array("hull_area_coverage", "points", points, (None, None, 2), dtype_kind="f")
-    out = np.zeros(len(points))
-    for b in range(len(points)):  # evaluation only
-        pred, true = closed_sequence_vertices(predicted[b]), closed_sequence_vertices(targets[b])
-        if pred is None or not polygon_is_simple(points[b], pred):
-            continue
-        area = abs(signed_area(points[b : b + 1], pred[None])[0])
-        out[b] = area / abs(signed_area(points[b : b + 1], true[None])[0])
-    return out
+    return closed_polygon_area(points, predicted) / closed_polygon_area(points, targets)
 
 
 # ---------------------------------------------------------------------------------------------- TSP
