@@ -443,15 +443,20 @@ def feedback(paths: Paths, rows: list[GradeRow] | None = None) -> list[Path]:
     """
     rows = load_rows(paths) if rows is None else rows
     made = []
+    # One nbgrader run per assignment (feedback executes nothing), then per student only as a fallback.
+    for assignment in sorted({r.assignment for r in rows if r.status == "graded"}):
+        run_nbgrader(["generate_feedback", assignment, "--force"], paths)
     for row in rows:
         dest = paths.out / "feedback" / row.assignment / f"{row.student}.html"
         dest.parent.mkdir(parents=True, exist_ok=True)
         if row.status == "graded":
-            rc, output = run_nbgrader(
-                ["generate_feedback", row.assignment, "--student", row.student, "--force"], paths
-            )
             produced = sorted((paths.feedback / row.student / row.assignment).glob("*.html"))
-            if rc == 0 and produced:
+            if not produced:
+                run_nbgrader(
+                    ["generate_feedback", row.assignment, "--student", row.student, "--force"], paths
+                )
+                produced = sorted((paths.feedback / row.student / row.assignment).glob("*.html"))
+            if produced:
                 shutil.copyfile(produced[0], dest)
                 made.append(dest)
                 continue
@@ -474,26 +479,27 @@ def feedback(paths: Paths, rows: list[GradeRow] | None = None) -> list[Path]:
 
 
 def export(paths: Paths, rows: list[GradeRow] | None = None, dest: Path | None = None) -> Path:
-    """Write the grades CSV: one line per student and assignment, with per-cell points and the notes."""
+    """Write the grades: ``grades.csv`` (one line per student and assignment: status, score, note) and,
+    beside it, ``grades_<assignment>.csv`` with the points of every graded cell. Returns the summary."""
     rows = load_rows(paths) if rows is None else rows
     dest = dest or paths.out / "grades.csv"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    cell_names = sorted({name for r in rows for name in r.cells})
+    head = ["student", "assignment", "status", "score", "max_score"]
+
+    def summary(r: GradeRow) -> list[str]:
+        return [r.student, r.assignment, r.status, f"{r.score:g}", f"{r.max_score:g}"]
+
     with open(dest, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "assignment", "status", "score", "max_score", *cell_names, "note"])
-        for r in rows:
-            writer.writerow(
-                [
-                    r.student,
-                    r.assignment,
-                    r.status,
-                    f"{r.score:g}",
-                    f"{r.max_score:g}",
-                    *[f"{r.cells[n]:g}" if n in r.cells else "" for n in cell_names],
-                    r.note,
-                ]
-            )
+        writer.writerow([*head, "note"])
+        writer.writerows([*summary(r), r.note] for r in rows)
+    for assignment in sorted({r.assignment for r in rows}):
+        mine = [r for r in rows if r.assignment == assignment]
+        cells = list(dict.fromkeys(name for r in mine for name in r.cells))  # notebook order
+        with open(dest.with_name(f"{dest.stem}_{assignment}.csv"), "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([*head, *cells, "note"])
+            writer.writerows([*summary(r), *[f"{r.cells.get(c, 0):g}" for c in cells], r.note] for r in mine)
     return dest
 
 

@@ -140,7 +140,9 @@ def trap_class(release_nb, source_nb) -> dict[str, Case]:
     nb = copy.deepcopy(complete)
     set_answer(nb, "linear_predict", WARN_PREDICT)
     i = _cells_with(nb, {"linear_predict_visible"})[0]
-    nb.cells.insert(i + 1, copy.deepcopy(nb.cells[i]))
+    pasted = copy.deepcopy(nb.cells[i])
+    pasted["id"] = "pasted-copy"  # Jupyter gives a pasted cell a new id but keeps its nbgrader metadata
+    nb.cells.insert(i + 1, pasted)
     cases["t_correct_but_hostile"] = Case(
         nb,
         FULL,

@@ -224,11 +224,18 @@ def test_feedback_shows_neither_hidden_test_code_nor_tracebacks(batch):
     assert "could not be graded" in note and "not a readable notebook" in note
 
 
-def test_grades_csv_has_one_line_per_submission_with_cell_points(batch):
+def test_grades_csv_has_one_line_per_submission_and_cell_points_per_assignment(batch):
     with open(batch.csv_path) as f:
         lines = list(csv.DictReader(f))
     assert len(lines) == len(batch.rows)
-    ada = next(r for r in lines if r["student"] == "ada_complete")
-    assert float(ada["score"]) == float(ada["max_score"]) and float(ada["squared_loss_hidden"]) == 2.0
     bad = next(r for r in lines if r["student"] == "t_invalid_json")
-    assert bad["status"] == "unreadable" and float(bad["score"]) == 0.0
+    assert (
+        bad["status"] == "unreadable"
+        and float(bad["score"]) == 0.0
+        and "not a readable notebook" in bad["note"]
+    )
+    with open(batch.csv_path.with_name(f"grades_{A01}.csv")) as f:
+        a01 = list(csv.DictReader(f))
+    ada = next(r for r in a01 if r["student"] == "ada_complete")
+    assert float(ada["score"]) == float(ada["max_score"]) and float(ada["squared_loss_hidden"]) == 2.0
+    assert len(a01) == sum(1 for key in batch.rows if key[0] == A01)
