@@ -140,6 +140,12 @@ def _check_rule(rule, name, make_config, steps=4, trials=3):
 '''
 
 
+EPS_CHECK = """next_w, _ = <<rule>>(w0.copy(), dws[0], {"learning_rate": 0.1, "eps": 0.5})
+grading.expect_close("one step of <<rule>> with eps = 0.5 (the eps term)", next_w, <<expected>>,
+                     hint="eps is added AFTER the square root: dw / (np.sqrt(cache) + eps).")
+"""
+
+
 def rule_visible(name: str, config: dict, step_hints: list[str], extra: str = "", reference_rule=None) -> str:
     """Visible-test source for an update rule: 3 steps from W0 with DWS, and w/dw untouched."""
     reference_rule = reference_rule or getattr(optim, name)
@@ -701,7 +707,8 @@ _check_rule(nesterov, "nesterov",
                     "step 1: the cache is dw**2, so the step is 0.1 * dw / |dw|, about 0.1 * sign(dw).",
                     "the cache is a running SUM of dw**2 kept in config['cache']; divide by sqrt(cache) + eps.",
                 ],
-            ),
+            )
+            + EPS_CHECK.replace("<<rule>>", "adagrad").replace("<<expected>>", literal(run_rule(optim.adagrad, {"learning_rate": 0.1, "eps": 0.5})[0])),
             points=1,
         )
     )
@@ -711,7 +718,7 @@ _check_rule(nesterov, "nesterov",
             RULE_HIDDEN
             + """
 _check_rule(adagrad, "adagrad",
-            lambda rng: {"learning_rate": float(rng.uniform(0.01, 1.0)), "eps": float(rng.choice([1e-10, 1e-2]))})
+            lambda rng: {"learning_rate": float(rng.uniform(0.01, 1.0)), "eps": float(rng.choice([1e-3, 1e-1]))})
 """,
             points=1,
         )
@@ -776,7 +783,7 @@ _check_rule(adagrad, "adagrad",
             + """
 _check_rule(adadelta, "adadelta",
             lambda rng: {"learning_rate": float(rng.uniform(0.5, 2.0)), "rho": float(rng.uniform(0.5, 0.99)),
-                         "eps": float(rng.choice([1e-6, 1e-2]))})
+                         "eps": float(rng.choice([1e-3, 1e-1]))})
 """,
             points=2,
         )
@@ -824,7 +831,8 @@ _check_rule(adadelta, "adadelta",
                     "step 1: cache = 0.1 dw**2, so the step is 0.1 * dw / (sqrt(0.1) |dw|).",
                     "cache <- 0.9 cache + 0.1 dw**2, kept in config['cache'] (a leaky average, not a sum).",
                 ],
-            ),
+            )
+            + EPS_CHECK.replace("<<rule>>", "rmsprop").replace("<<expected>>", literal(run_rule(optim.rmsprop, {"learning_rate": 0.1, "eps": 0.5})[0])),
             points=1,
         )
     )
@@ -835,7 +843,7 @@ _check_rule(adadelta, "adadelta",
             + """
 _check_rule(rmsprop, "rmsprop",
             lambda rng: {"learning_rate": float(rng.uniform(0.01, 1.0)), "decay_rate": float(rng.uniform(0.5, 0.999)),
-                         "eps": float(rng.choice([1e-8, 1e-2]))})
+                         "eps": float(rng.choice([1e-3, 1e-1]))})
 """,
             points=1,
         )
@@ -909,7 +917,7 @@ _check_rule(rmsprop, "rmsprop",
             + """
 _check_rule(adam, "adam",
             lambda rng: {"learning_rate": float(rng.uniform(0.001, 0.5)), "beta1": float(rng.uniform(0.5, 0.95)),
-                         "beta2": float(rng.uniform(0.9, 0.9999)), "eps": float(rng.choice([1e-8, 1e-2]))},
+                         "beta2": float(rng.uniform(0.9, 0.9999)), "eps": float(rng.choice([1e-3, 1e-1]))},
             steps=5)
 """,
             points=2,
@@ -1762,7 +1770,7 @@ grading.check_forward_backward(dropconnect_forward, dropconnect_backward, "dropo
             "batchnorm_forward",
             '''
             def batchnorm_forward(x, gamma, beta, bn_param):
-                """out = gamma * x_hat + beta; batch statistics in 'train' mode, running ones in 'eval'. Returns (out, cache)."""
+                """gamma * x_hat + beta, x_hat from the batch statistics ('train') or the running ones ('eval'). Returns (out, cache)."""
                 ### BEGIN SOLUTION
                 mode = bn_param["mode"]
                 eps = bn_param.get("eps", 1e-5)
