@@ -235,15 +235,24 @@ SUSPICIOUS = (
 
 
 def _prepare_submission(
-    src: Path, dst: Path, assignment: str, repair_duplicates: bool = True
+    src: Path, dst: Path, expected: list[str], repair_duplicates: bool = True
 ) -> tuple[str | None, list[str]]:
-    """Copy a submission into the work dir and make it gradable; (reason it is unreadable or None, notes)."""
+    """Copy a submission into the work dir and make it gradable; (reason it is unreadable or None, notes).
+
+    ``expected`` are the notebook file names of the assignment. A single notebook under another name
+    (``a01_linear_models (1).ipynb``, a download's usual fate) is renamed in the copy and noted.
+    """
     if dst.exists():
         shutil.rmtree(dst)
     shutil.copytree(
         src, dst, symlinks=False, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     )
     notes = []
+    present = sorted(p.name for p in dst.glob("*.ipynb"))
+    missing, unknown = [n for n in expected if n not in present], [n for n in present if n not in expected]
+    if len(missing) == 1 and len(unknown) == 1:
+        (dst / unknown[0]).rename(dst / missing[0])
+        notes.append(f"{unknown[0]} graded as {missing[0]}")
     for path in sorted(dst.glob("*.ipynb")):
         try:
             nb = nbformat.read(path, as_version=4)
@@ -309,7 +318,8 @@ def grade_student(
     total, per_cell = max_score(paths, assignment)
     zero = {name: 0.0 for name in per_cell}
     dst = paths.submitted / student / assignment
-    unreadable, notes = _prepare_submission(submission, dst, assignment, repair_duplicates)
+    expected = sorted(p.name for p in (paths.source / assignment).glob("*.ipynb"))
+    unreadable, notes = _prepare_submission(submission, dst, expected, repair_duplicates)
     autograded = paths.autograded / student / assignment
     if unreadable:
         shutil.rmtree(autograded, ignore_errors=True)

@@ -159,3 +159,20 @@ def test_course_preprocessors_are_enabled_and_do_their_job():
     assert "tags" not in out.metadata
     assert "secret_check" not in out.source and "hidden tests: their code is not shown" in out.source
     assert out.outputs[0].traceback == ["AssertionError: dw is off"]
+
+
+def test_submission_copy_renames_a_lone_misnamed_notebook_and_rejects_broken_json(tmp_path):
+    import nbformat
+
+    from autograder import pipeline
+
+    src = tmp_path / "in"
+    src.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), src / "a01_linear_models (1).ipynb")
+    reason, notes = pipeline._prepare_submission(src, tmp_path / "out", ["a01_linear_models.ipynb"])
+    assert reason is None and notes == ["a01_linear_models (1).ipynb graded as a01_linear_models.ipynb"]
+    assert (tmp_path / "out" / "a01_linear_models.ipynb").is_file()
+    assert (src / "a01_linear_models (1).ipynb").is_file(), "the submitted file must stay as it was"
+    (src / "a01_linear_models (1).ipynb").write_text('{"cells": [')
+    reason, _ = pipeline._prepare_submission(src, tmp_path / "out", ["a01_linear_models.ipynb"])
+    assert reason.startswith("a01_linear_models.ipynb is not a readable notebook")
