@@ -43,6 +43,8 @@ LOGITS = np.array([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, -0.3, 0.0], [-1.0, 0.0, 1.0
 LABELS = np.array([0, 2, 3])
 FEED_G, FEED_J, FEED_H = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.5, -0.5]), np.array([0.2, 0.4, -0.3])
 X_MAX = np.array([0.3, -1.2, 2.0, 1.9, 0.0])
+BIG_LOGITS = np.random.default_rng(0).uniform(0.0, 300.0, (4, 1000)).astype(np.float32)
+BIG_LABELS = np.random.default_rng(1).integers(0, 1000, 4)
 
 
 def fill(text: str, **values: str) -> str:
@@ -360,9 +362,6 @@ def cells() -> list:
     )
 
     # ---- 2b. softmax-CE forward
-    rng = np.random.default_rng(0)
-    big_logits = rng.uniform(0.0, 300.0, (4, 1000))
-    big_labels = rng.integers(0, 1000, 4)
     sce = ops.SoftmaxCrossEntropy()
     c.append(
         markdown(
@@ -372,8 +371,9 @@ def cells() -> list:
             $$L = -\frac{1}{N}\sum_{n} \log \mathrm{softmax}(z_n)_{y_n}, \qquad
               \log \mathrm{softmax}(z)_c = (z_c - m) - \log \sum_j e^{z_j - m}, \quad m = \max_j z_j .$$
 
-            Subtracting the row's max leaves the softmax unchanged and keeps every exponent $\le 0$, so logits up to
-            300 over 1000 classes (where $e^{300}$ summed a thousand times would overflow) give a finite loss.
+            Subtracting the row's max leaves the softmax unchanged and keeps every exponent $\le 0$. Without it, the
+            lecture's example overflows: float32 logits up to 300 over 1000 classes, where $e^{z}$ is `inf` for any
+            $z > 88$ (in float64 the limit is 709). Keep the logits' dtype.
             Pick each row's label entry with integer indexing, `log_probs[np.arange(N), labels]`. Returns a scalar.
             """
         )
@@ -404,24 +404,24 @@ def cells() -> list:
                                      np.log(4.0), hint="with equal logits softmax is 1/C everywhere: -log(1/C) = log C. Average over N, do not sum.")
                 grading.expect_close("loss for 3 rows, 4 classes", softmax_cross_entropy_forward(logits_check, labels_check), <<L>>,
                                      hint="take log softmax at each row's label, sum the negatives and divide by N.")
-                big_logits = np.random.default_rng(0).uniform(0.0, 300.0, (4, 1000))
-                big_labels = np.random.default_rng(0).integers(0, 1000, 4)
+                # The lecture's case: float32 logits in [0, 300] over 1000 classes (exp overflows float32 above 88).
+                big_logits = np.random.default_rng(0).uniform(0.0, 300.0, (4, 1000)).astype(np.float32)
+                big_labels = np.random.default_rng(1).integers(0, 1000, 4)
                 with np.errstate(over="raise", invalid="raise"):
                     try:
                         big_loss = softmax_cross_entropy_forward(big_logits, big_labels)
                     except FloatingPointError as err:
-                        raise AssertionError(f"softmax_cross_entropy_forward overflowed for logits up to 300 ({err}). "
+                        raise AssertionError(f"softmax_cross_entropy_forward overflowed for float32 logits up to 300 ({err}). "
                                              "Hint: subtract each row's max before exp.") from None
-                grading.expect_close("loss for logits in [0, 300] over 1000 classes", big_loss, <<LB>>,
+                grading.expect_close("loss for float32 logits in [0, 300] over 1000 classes", big_loss, <<LB>>, rtol=1e-5,
                                      hint="the max-shift must be per row (axis=1, keepdims=True).")
                 """,
                 Z=literal(LOGITS), Y=literal(LABELS), L=literal(sce.forward(LOGITS, LABELS)),
-                LB=literal(sce.forward(np.random.default_rng(0).uniform(0.0, 300.0, (4, 1000)), np.random.default_rng(0).integers(0, 1000, 4))),
+                LB=literal(float(sce.forward(BIG_LOGITS, BIG_LABELS))),
             ),
             points=2,
         )
     )
-    del big_logits, big_labels
     c.append(
         hidden_test(
             "softmax_cross_entropy_forward",
@@ -431,11 +431,13 @@ def cells() -> list:
                 rng = np.random.default_rng(grading.check_seed("a03.softmax_cross_entropy_forward", trial))
                 n, c = int(rng.integers(1, 8)), int(rng.integers(2, 12))
                 logits = rng.standard_normal((n, c)) * [1.0, 1.0, 100.0, 300.0][trial]
+                if trial == 3:
+                    logits = rng.uniform(0.0, 1000.0, (n, c))  # exp overflows float64 above 709
                 labels = rng.integers(0, c, n)
                 with np.errstate(over="ignore", invalid="ignore"):
                     got = softmax_cross_entropy_forward(logits.copy(), labels.copy())
                 grading.check_with_reference("softmax_cross_entropy_forward", got, ref_sce.forward(logits, labels),
-                                             inputs=f"logits of shape {logits.shape} and scale {[1, 1, 100, 300][trial]}")
+                                             inputs=f"logits of shape {logits.shape} and size up to {np.abs(logits).max():.0f}")
             print("ok: softmax_cross_entropy_forward agrees with the reference on 4 random input sets")
             """,
             points=3,
@@ -947,7 +949,11 @@ def cells() -> list:
                                                  "with g.multiply, g.matmul, g.sum_to, ... so that the engine can run it.")
                     feed = dict(zip(inputs, values))
                     feed[dout] = dout_value
-                    return run_without_cache(list(grads), feed)
+                    try:
+                        return run_without_cache(list(grads), feed)
+                    except ValueError as err:
+                        raise AssertionError(f"{name}: running its gradient nodes failed ({err}). Hint: each gradient has the "
+                                             "shape of its input; check which factor is transposed or summed.") from None
 
                 a_check, b_row, b_full, w_check = <<A>>, <<BR>>, <<BF>>, <<W>>
                 dout_check, dout_matmul = <<D>>, <<DM>>
@@ -1005,7 +1011,10 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
     for k, ref_value in zip(wrt, expected):
         if not isinstance(grads[k], Node):
             raise AssertionError(f"{label}: the gradient of input {k} must be a graph node, got {type(grads[k]).__name__}.")
-        (value,) = _reference_values([grads[k]], feed)
+        try:
+            (value,) = _reference_values([grads[k]], feed)
+        except ValueError as err:
+            raise AssertionError(f"{label}: running the gradient of input {k} failed ({err}; inputs: {desc}).") from None
         grading.check_with_reference(label, value, ref_value, what=f"the gradient of input {k}", inputs=desc)
 '''
     rule_cases = {
@@ -1242,9 +1251,9 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
 
                 # Isolation cases: each path alone.
                 (d1,) = gradient_of(lambda g, p: g.sum(g.square(p["x"])))
-                grading.expect_close("d sum(x^2) / dx (one path)", d1, 2 * x_values, hint="seed with g.ones_like(y) and apply the rules in reverse order.")
+                grading.expect_close("d sum(x^2) / dx (one path)", d1, 2 * x_values, hint="seed with g.ones_like(y) and apply the rules in reverse order (or check square_gradient).")
                 (d2,) = gradient_of(lambda g, p: g.sum(g.sigmoid(p["x"])))
-                grading.expect_close("d sum(sigmoid(x)) / dx (one path)", d2, s * (1 - s), hint="check the reverse topological walk.")
+                grading.expect_close("d sum(sigmoid(x)) / dx (one path)", d2, s * (1 - s), hint="check the reverse topological walk (or sigmoid_gradient).")
                 # x reaches y along two paths: the gradient is the sum of both.
                 (d3,) = gradient_of(lambda g, p: g.sum(g.multiply(g.square(p["x"]), g.sigmoid(p["x"]))))
                 grading.expect_close("d sum(x^2 * sigmoid(x)) / dx (two paths)", d3, 2 * x_values * s + x_values**2 * s * (1 - s),
@@ -1259,16 +1268,22 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
                 (d6,) = gradient_of(lambda g, p: g.square(p["x"]), grad_ys=v_values)
                 grading.expect_close("gradients(x^2, [x], grad_ys=v), the vector-Jacobian product", d6, 2 * x_values * v_values,
                                      hint="when grad_ys is given, it replaces ones_like(y) as the seed.")
-                depth = 16
-                chain_graph = Graph()
-                top = x0 = chain_graph.placeholder("x0")
-                for k in range(depth):
-                    top = chain_graph.add(top, top, name=f"x{k + 1}")
-                before = len(chain_graph.nodes)
+                def doubling_chain(depth):
+                    chain_graph = Graph()
+                    top = x0 = chain_graph.placeholder("x0")
+                    for k in range(depth):
+                        top = chain_graph.add(top, top, name=f"x{k + 1}")
+                    return chain_graph, x0, top
+
+                chain_graph, x0, top = doubling_chain(8)
                 (dx0,) = gradients(top, [x0])
+                grading.expect_close("gradient at the bottom of a doubling chain of depth 8, 2^8 paths", run([dx0], {x0: np.array(0.3)})[0], 2.0**8,
+                                     hint="every one of the 2^8 paths carries a gradient of 1 and they must all be added.")
+                depth = 16
+                chain_graph, x0, top = doubling_chain(depth)
+                before = len(chain_graph.nodes)
+                gradients(top, [x0])
                 built = len(chain_graph.nodes) - before
-                grading.expect_close("gradient at the bottom of the doubling chain, 2^16 paths", run([dx0], {x0: np.array(0.3)})[0], 2.0**depth,
-                                     hint="every one of the 2^16 paths carries a gradient of 1 and they must all be added.")
                 if built > 8 * depth:
                     raise AssertionError(f"gradients built {built} nodes for a chain of {depth} nodes: visit each node once, "
                                          "in reverse topological order, instead of following every path.")
@@ -1319,6 +1334,9 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
         feed = {w1: w1v, b: bv, w2: w2v}
         analytic = _reference_values(gradients(loss, [w1, b, w2]), feed)
         for name, value, grad in zip(["w1", "b", "w2"], [w1v, bv, w2v], analytic):
+            if np.shape(grad) != value.shape:
+                raise AssertionError(f"gradients: d loss / d {name} of a small net has shape {np.shape(grad)}, expected {value.shape} "
+                                     "(the walk, or a gradient rule it uses, returns the wrong shape).")
             numeric = numerical_gradient(lambda: float(_reference_values([loss], feed)[0]), value)
             err = rel_error(grad, numeric)
             if err > 1e-7:  # float64 centred differences
