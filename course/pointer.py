@@ -154,6 +154,11 @@ def update_mask(allowed: Any, choice: Any, first: Any, t: int, closed: bool) -> 
 
     Returns: (N, n) bool, a new array.
     """
+    dims: dict[str, int] = {}
+    check_array("update_mask", "allowed", allowed, ("N", "n"), dims=dims, dtype_kind="b")
+    check_array("update_mask", "choice", choice, ("N",), dims=dims, dtype_kind="i")
+    check_array("update_mask", "first", first, ("N",), dims=dims, dtype_kind="i")
+    # BEGIN GRADED a08.update_mask
     xp = get_array_module(allowed, choice)
     rows = xp.arange(allowed.shape[0])
     nxt = allowed.copy()
@@ -161,6 +166,7 @@ def update_mask(allowed: Any, choice: Any, first: Any, t: int, closed: bool) -> 
     if closed and t + 1 >= CLOSE_AFTER:
         nxt[rows, first] = nxt[rows, first] | (choice != first)  # reopen the start until it is used to close
     return nxt
+    # END GRADED
 
 
 # ----------------------------------------------------------------------------------------- the model
@@ -170,7 +176,8 @@ def init_pointer_params(
     """Initial parameters of a pointer network.
 
     F input features per position (1 for sorting, 2 for points), D embedding size, H LSTM size, A attention
-    size. LSTMs use ``lstm_init`` (forget bias 1); the rest are scaled normals, std 1/sqrt(fan_in).
+    size. LSTMs use ``lstm_init`` (forget bias 1); W_e, W1, W2 and v are normals with std 1/sqrt(fan_in),
+    the ``go`` input a standard normal, b_e zero.
     """
     enc = lstm_init(D, H, rng, dtype=dtype)
     dec = lstm_init(D, H, rng, dtype=dtype)
@@ -190,7 +197,7 @@ def init_pointer_params(
 def _encode(params: dict[str, Any], x: Any) -> tuple[Any, Any, Any, Any, tuple]:
     """Embed and encode x (N, n, F): returns emb (N, n, D), E (N, n, H), h_n, c_n and the caches."""
     xp = get_array_module(x)
-    N, n, F = x.shape
+    N = x.shape[0]
     H = params["enc_Wh"].shape[0]
     emb = x @ params["We"] + params["be"]  # (N, n, D)
     h0 = xp.zeros((N, H), dtype=emb.dtype)
@@ -243,8 +250,10 @@ def pointer_network_loss(
     dscores[valid] = dvalid
     dE, dDh, dW1, dW2, dv = pointer_scores_backward(dscores.reshape(N, T, n), sc_cache)
     ddec_in, dhN, dcN, ddec_Wx, ddec_Wh, ddec_b = lstm_backward(dDh, dec_cache, return_state=True)
-    demb = xp.zeros_like(emb)
-    xp.add.at(demb, (rows, fed), ddec_in[:, 1:, :])  # a position fed twice gets both gradients
+    # the gather emb[rows, fed] is a product with a one-hot matrix, so its backward is the transposed
+    # product: a position fed at several steps receives the sum of their gradients
+    fed_onehot = (fed[:, :, None] == xp.arange(n)).astype(emb.dtype)  # (N, T-1, n)
+    demb = fed_onehot.transpose(0, 2, 1) @ ddec_in[:, 1:, :]  # (N, n, D)
     dgo = ddec_in[:, 0, :].sum(axis=0)
     dE[:, -1, :] += dhN  # the last encoder state also started the decoder
     demb_enc, _, denc_Wx, denc_Wh, denc_b = lstm_backward(dE, enc_cache, dcT=dcN)

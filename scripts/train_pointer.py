@@ -104,9 +104,11 @@ def evaluate(task: str, model: PointerNetwork, width: int) -> dict[str, float]:
     }
 
 
-def run(task: str, quick: bool, width: int, seed: int, save: str | None = None) -> dict[str, float]:
+def run(
+    task: str, quick: bool, width: int, seed: int, save: str | None = None, steps: int | None = None
+) -> dict[str, float]:
     n, hidden, batch, full_steps, quick_steps, learning_rate = CONFIGS[task]
-    steps = quick_steps if quick else full_steps
+    steps = steps or (quick_steps if quick else full_steps)
     rng = np.random.default_rng(seed)
     if task.startswith("tsp"):
         start = time.perf_counter()
@@ -144,11 +146,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the reduced budget of the slow tests")
     parser.add_argument("--beam", type=int, default=10, help="beam width")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=None, help="override the number of training steps")
     parser.add_argument("--save", default=None, help="save the parameters to SAVE_<task>.npz")
     args = parser.parse_args()
     tasks = list(CONFIGS) if args.task == "all" else [args.task]
     for task in tasks:
-        run(task, args.quick, args.beam, args.seed, args.save)
+        run(task, args.quick, args.beam, args.seed, args.save, args.steps)
 
 
 if __name__ == "__main__":
