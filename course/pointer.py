@@ -339,7 +339,9 @@ def beam_decode(
     Each step extends every live beam by every allowed position (log-probability -inf otherwise), keeps
     the ``width`` best totals per input, and reorders the decoder states by their parent beam. A finished
     (closed) beam is extended only by a padding step of log-probability 0. If fewer than ``width`` valid
-    outputs exist, the extra beams have score -inf.
+    outputs exist, the extra beams have score -inf. (The same algorithm as ``course.decoding.beam_search``,
+    which freezes a beam on one fixed end token; a closed output ends instead when it returns to its own
+    first position, and every step needs the beam's mask, so the pointer network keeps its own loop.)
 
     Inputs: x (N, n, F); width >= 1.
     Returns:
