@@ -204,7 +204,7 @@ def cells() -> list:
             `g.mean` is built from `g.sum` and a division, so it needs no rule of its own.
 
             Below, a one-layer net $h = \sigma(x W + b)$ with the loss $\mathrm{mean}(h^2)$. What to see: the list
-            of nodes, each with the nodes it reads; `matmul_2` reads `x` and `w`, and so on up to `loss`.
+            of nodes, each with the nodes it reads; `matmul_1` reads `x` and `w`, and so on up to `loss`.
             """
         )
     )
@@ -633,7 +633,7 @@ def cells() -> list:
             grading.expect_equal("len(topological_order(chain of 5001 nodes))", len(deep), 5001)
             grading.expect_equal("first and last node of the chain's order", (deep[0].name, deep[-1].name), ("x0", "x5000"))
             """,
-            points=3,
+            points=2,
         )
     )
     c.append(
@@ -668,7 +668,7 @@ def cells() -> list:
                 print("ok: topological_order is a valid order of exactly the needed nodes on 5 random graphs and a deep one")
                 """,
             ),
-            points=5,
+            points=3,
         )
     )
     c.append(
@@ -754,7 +754,7 @@ def cells() -> list:
                 """,
                 B=literal(b_val), C=literal(c_val), A=literal(a_val),
             ),
-            points=3,
+            points=2,
         )
     )
     c.append(
@@ -788,7 +788,7 @@ def cells() -> list:
                 print("ok: run agrees with the reference on 4 random graphs and evaluates every needed node once")
                 """,
             ),
-            points=5,
+            points=3,
         )
     )
     c.append(
@@ -983,7 +983,7 @@ def cells() -> list:
                 MUL_B=literal(mul_vals[1]), MULB_B=literal(mulb_vals[1]), MM_A=literal(mm_vals[0]), MM_B=literal(mm_vals[1]),
                 SQ=literal(sq_vals[0]), SIG=literal(sig_vals[0]),
             ),
-            points=3,
+            points=2,
         )
     )
     rule_helpers = REF_VALUES + '''
@@ -1065,7 +1065,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
             """,
     }
     for task, body in rule_cases.items():
-        c.append(hidden_test(task, hidden(rule_helpers, body=_dedent(body)), points=2))
+        c.append(hidden_test(task, hidden(rule_helpers, body=_dedent(body)), points=1 if task in ("square_gradient", "sigmoid_gradient") else 2))
 
     # ---- 5b. SCE gradient
     sce_vals = reference_gradients(lambda g, z, y: g.softmax_cross_entropy(z, y), [LOGITS, LABELS], 1.0)
@@ -1291,7 +1291,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
                 """,
                 X=literal(vals),
             ),
-            points=4,
+            points=2,
         )
     )
     walk_body = """
@@ -1348,7 +1348,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
         hidden_test(
             "gradients",
             hidden(REF_VALUES, RANDOM_DAG, "from course.gradcheck import numerical_gradient, rel_error", body=_dedent(walk_body)),
-            points=6,
+            points=3,
         )
     )
     c.append(
@@ -1526,7 +1526,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
                 """,
                 W0=literal(wr0), X=literal(xr), T=literal(tr), L0=literal(rl0), W1=literal(w_after), B1=literal(b_after),
             ),
-            points=3,
+            points=2,
         )
     )
     c.append(
@@ -1565,7 +1565,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
                 print("ok: sgd_optimizer agrees with the reference over 3 steps on 3 random graphs")
                 """,
             ),
-            points=4,
+            points=3,
         )
     )
     c.append(
@@ -1740,7 +1740,8 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
             five entries of its gradient $\partial y / \partial x$. What to see: for small $\alpha$, $y$ is near the mean of
             $x$ (0.6); as $\alpha$ grows it rises quickly to about 1.95, the average of the two largest entries, then
             slowly to $\max(x) = 2$ because the runner-up 1.9 is so close. The gradient becomes the one-hot vector of
-            the arg-max (entry 2 goes to 1, all others to 0). Near $\alpha \approx 10$ the gradient of the runner-up is negative: raising $x_3$ steals weight from the larger $x_2$.
+            the arg-max (entry 2 goes to 1, all others to 0). Near $\alpha \approx 10$ the gradient of the runner-up is
+            negative: raising $x_3$ steals weight from the larger $x_2$.
             """
         )
     )
@@ -1867,7 +1868,8 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
     c.append(
         markdown(
             r"""
-            The Hessian-vector product of the two-layer net's loss against central differences of its gradient,
+            The Hessian-vector product of a small net's loss (a sigmoid hidden layer, softmax-cross-entropy) against
+            central differences of its gradient,
             $H v \approx \big(\nabla L(w + \varepsilon v) - \nabla L(w - \varepsilon v)\big) / 2\varepsilon$, over the step $\varepsilon$.
             What to see: a V. On the right the truncation error of the centred difference shrinks like
             $\varepsilon^2$; on the left float64 rounding, about $10^{-16} / \varepsilon$, takes over. At the bottom the
