@@ -46,19 +46,23 @@ def grid_points(space: Space, per_axis: int) -> list[dict[str, float]]:
     """Every combination of ``per_axis`` evenly spaced values (in each axis's scale) per hyper-parameter."""
     _check_space("grid_points", space)
     check_positive("grid_points", "per_axis", per_axis)
+    # BEGIN GRADED a04.grid_points
     u = np.linspace(0.0, 1.0, per_axis)
     axes = [_from_unit(u, *space[name]) for name in space]
     mesh = np.meshgrid(*axes, indexing="ij")
     return [dict(zip(space, (float(m.flat[i]) for m in mesh))) for i in range(mesh[0].size)]
+    # END GRADED
 
 
 def random_points(space: Space, n: int, rng: np.random.Generator) -> list[dict[str, float]]:
     """``n`` independent draws, uniform in each axis's scale."""
     _check_space("random_points", space)
     check_positive("random_points", "n", n)
+    # BEGIN GRADED a04.random_points
     u = rng.random((n, len(space)))
     cols = [_from_unit(u[:, j], *spec) for j, spec in enumerate(space.values())]
     return [dict(zip(space, (float(c[i]) for c in cols))) for i in range(n)]
+    # END GRADED
 
 
 def search(objective: Objective, points: list[dict[str, float]]) -> dict[str, Any]:

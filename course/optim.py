@@ -272,7 +272,7 @@ def add_weight_decay(grads: Any, params: Any, weight_decay: float) -> Any:
         raise ValueError("add_weight_decay: grads and params must hold the same parameters")
     for i, (g, p) in enumerate(zip(g_list, p_list, strict=True)):
         check_array("add_weight_decay", f"grads[{i}]", g, tuple(p.shape), dtype_kind="f")
-    # BEGIN GRADED a04.weight_decay
+    # BEGIN GRADED a04.add_weight_decay
     decayed = [g + weight_decay * p for g, p in zip(g_list, p_list, strict=True)]
     if isinstance(grads, dict):
         return dict(zip(grads.keys(), decayed, strict=True))
