@@ -684,7 +684,6 @@ def cells() -> list:
     c.append(
         code(
             """
-            course.minitf.draw.topological_order = topological_order  # the drawing orders nodes with your function
             draw_graph([A], title="The lecture's graph: arrows go from an input to the node that reads it")
             plt.show()
             """
@@ -1480,7 +1479,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
             '''
             def op_node(g, op, inputs, name=None):
                 """A new node of g that applies the operator object op to the nodes inputs."""
-                return g._apply(op, inputs, name)  # the builder's own step: a node holding op, reading inputs
+                return g.apply(op, inputs, name)  # the builder's own step: a node holding op, reading inputs
             '''
         )
     )

@@ -173,69 +173,69 @@ class Graph:
 
     def add(self, a: Any, b: Any, name: str | None = None) -> Node:
         """a + b with broadcasting."""
-        return self._apply(Add(), [a, b], name)
+        return self.apply(Add(), [a, b], name)
 
     def subtract(self, a: Any, b: Any, name: str | None = None) -> Node:
         """a - b with broadcasting."""
-        return self._apply(Subtract(), [a, b], name)
+        return self.apply(Subtract(), [a, b], name)
 
     def negative(self, x: Any, name: str | None = None) -> Node:
         """-x."""
-        return self._apply(Negative(), [x], name)
+        return self.apply(Negative(), [x], name)
 
     def multiply(self, a: Any, b: Any, name: str | None = None) -> Node:
         """a * b element-wise with broadcasting; a Python number on either side is a scalar multiply."""
-        return self._apply(Multiply(), [a, b], name)
+        return self.apply(Multiply(), [a, b], name)
 
     def divide(self, a: Any, b: Any, name: str | None = None) -> Node:
         """a / b element-wise with broadcasting."""
-        return self._apply(Divide(), [a, b], name)
+        return self.apply(Divide(), [a, b], name)
 
     # ---- linear algebra -------------------------------------------------------------------------------
 
     def matmul(self, a: Any, b: Any, name: str | None = None) -> Node:
         """a (N, D) @ b (D, M) -> (N, M)."""
-        return self._apply(MatMul(), [a, b], name)
+        return self.apply(MatMul(), [a, b], name)
 
     def transpose(self, x: Any, name: str | None = None) -> Node:
         """x with its axes reversed."""
-        return self._apply(Transpose(), [x], name)
+        return self.apply(Transpose(), [x], name)
 
     # ---- non-linearities ------------------------------------------------------------------------------
 
     def square(self, x: Any, name: str | None = None) -> Node:
         """x ** 2."""
-        return self._apply(Square(), [x], name)
+        return self.apply(Square(), [x], name)
 
     def sigmoid(self, x: Any, name: str | None = None) -> Node:
         """1 / (1 + exp(-x))."""
-        return self._apply(Sigmoid(), [x], name)
+        return self.apply(Sigmoid(), [x], name)
 
     def tanh(self, x: Any, name: str | None = None) -> Node:
         """tanh(x)."""
-        return self._apply(Tanh(), [x], name)
+        return self.apply(Tanh(), [x], name)
 
     def relu(self, x: Any, name: str | None = None) -> Node:
         """max(0, x)."""
-        return self._apply(ReLU(), [x], name)
+        return self.apply(ReLU(), [x], name)
 
     def exp(self, x: Any, name: str | None = None) -> Node:
         """exp(x)."""
-        return self._apply(Exp(), [x], name)
+        return self.apply(Exp(), [x], name)
 
     def log(self, x: Any, name: str | None = None) -> Node:
         """log(x)."""
-        return self._apply(Log(), [x], name)
+        return self.apply(Log(), [x], name)
 
     def softmax(self, x: Any, name: str | None = None) -> Node:
         """Softmax along the last axis (shifted by the max, so it cannot overflow)."""
-        return self._apply(Softmax(), [x], name)
+        return self.apply(Softmax(), [x], name)
 
     # ---- reductions -----------------------------------------------------------------------------------
 
     def sum(self, x: Any, axis: Axis = None, keepdims: bool = False, name: str | None = None) -> Node:
         """Sum over ``axis`` (all axes when None)."""
-        return self._apply(Sum(axis, keepdims), [x], name)
+        return self.apply(Sum(axis, keepdims), [x], name)
 
     def mean(self, x: Any, axis: Axis = None, keepdims: bool = False, name: str | None = None) -> Node:
         """Mean over ``axis``, built as sum / count, so it needs no gradient rule of its own."""
@@ -245,13 +245,13 @@ class Graph:
 
     def reduce_max(self, x: Any, axis: Axis = None, keepdims: bool = False, name: str | None = None) -> Node:
         """Max over ``axis`` (all axes when None); the gradient goes to the arg-max."""
-        return self._apply(ReduceMax(axis, keepdims), [x], name)
+        return self.apply(ReduceMax(axis, keepdims), [x], name)
 
     # ---- losses ---------------------------------------------------------------------------------------
 
     def softmax_cross_entropy(self, logits: Any, labels: Any, name: str | None = None) -> Node:
         """Mean over N of -log softmax(logits)[label]; logits (N, C) float, labels (N,) integer class ids."""
-        return self._apply(SoftmaxCrossEntropy(), [logits, labels], name)
+        return self.apply(SoftmaxCrossEntropy(), [logits, labels], name)
 
     def smooth_max(self, x: Any, alpha: float, name: str | None = None) -> Node:
         """y = x^T softmax(alpha x) along the last axis, which tends to max(x) as alpha -> infinity.
@@ -270,39 +270,39 @@ class Graph:
 
     def sum_to(self, x: Any, like: Any, name: str | None = None) -> Node:
         """x summed over broadcast axes down to the shape of ``like``'s value."""
-        return self._apply(SumTo(), [x, like], name)
+        return self.apply(SumTo(), [x, like], name)
 
     def broadcast_to(self, x: Any, like: Any, name: str | None = None) -> Node:
         """x broadcast to the shape of ``like``'s value."""
-        return self._apply(BroadcastTo(), [x, like], name)
+        return self.apply(BroadcastTo(), [x, like], name)
 
     def expand_dims(self, x: Any, axis: int | tuple[int, ...], name: str | None = None) -> Node:
         """x with size-1 axes inserted at ``axis``."""
-        return self._apply(ExpandDims(axis), [x], name)
+        return self.apply(ExpandDims(axis), [x], name)
 
     def count(self, x: Any, axis: Axis = None, name: str | None = None) -> Node:
         """How many elements of x a reduction over ``axis`` combines (a Python float)."""
-        return self._apply(Count(axis), [x], name)
+        return self.apply(Count(axis), [x], name)
 
     def step(self, x: Any, name: str | None = None) -> Node:
         """1 where x > 0 else 0 (the derivative of relu)."""
-        return self._apply(Step(), [x], name)
+        return self.apply(Step(), [x], name)
 
     def max_mask(self, x: Any, axis: Axis = None, name: str | None = None) -> Node:
         """Where x attains its max over ``axis`` (1 / number of ties there), 0 elsewhere."""
-        return self._apply(MaxMask(axis), [x], name)
+        return self.apply(MaxMask(axis), [x], name)
 
     def one_hot(self, labels: Any, like: Any, name: str | None = None) -> Node:
         """One-hot rows of integer ``labels``, shaped and typed like ``like`` (N, C)."""
-        return self._apply(OneHot(), [labels, like], name)
+        return self.apply(OneHot(), [labels, like], name)
 
     def ones_like(self, x: Any, name: str | None = None) -> Node:
         """Ones shaped like x."""
-        return self._apply(OnesLike(), [x], name)
+        return self.apply(OnesLike(), [x], name)
 
     def zeros_like(self, x: Any, name: str | None = None) -> Node:
         """Zeros shaped like x."""
-        return self._apply(ZerosLike(), [x], name)
+        return self.apply(ZerosLike(), [x], name)
 
     # ---- gradients and the optimiser ------------------------------------------------------------------
 
@@ -337,15 +337,19 @@ class Graph:
         # BEGIN GRADED a03.sgd_optimizer
         variables = self.variables(of=loss)
         grads = self.gradients(loss, variables)
-        return self._apply(SGDUpdate(variables, learning_rate), [loss, *grads], name)
+        return self.apply(SGDUpdate(variables, learning_rate), [loss, *grads], name)
         # END GRADED
 
-    # ---- internals ------------------------------------------------------------------------------------
+    def apply(self, op: Op, inputs: Sequence[Any], name: str | None = None) -> Node:
+        """Steps 2-4 of the lecture: a node holding ``op`` whose dependencies are the input nodes.
 
-    def _apply(self, op: Op, inputs: Sequence[Any], name: str | None) -> Node:
-        """Steps 2-4 of the lecture: a node holding ``op`` whose dependencies are the input nodes."""
+        Every builder method above is this call with its operator; use it directly for an operator object
+        of your own (numbers and arrays among ``inputs`` become constants).
+        """
         input_nodes = [self._as_node(x) for x in inputs]
         return self._add_node(name or self._fresh_name(op.name), "op", op=op, inputs=input_nodes)
+
+    # ---- internals ------------------------------------------------------------------------------------
 
     def _as_node(self, x: Any) -> Node:
         if isinstance(x, Node):
