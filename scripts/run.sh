@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up (a virtual environment in .venv) and run the main job.
+# Set up (a virtual environment in .venv) and run the main job: the instructor pipeline on the bundled
+# sample class (build the releases, autograde, print the grade table, write grades CSV and feedback to out/).
 # This is the README's first command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +10,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg
-.venv/bin/python -m course "$@"
+.venv/bin/python -m autograder demo "$@"

@@ -9,4 +9,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,oracle]'
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
-.venv/bin/python -m pytest -n 2 --dist loadfile -q "$@"
+# The library, build and grader tests, and every solution notebook run top to bottom under nbval
+# (lax mode: only cells tagged nbval-check-output are compared with their stored outputs).
+.venv/bin/python -m pytest -n 2 --dist loadfile -q \
+  --nbval-lax --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 300 \
+  tests solutions "$@"
