@@ -11,10 +11,15 @@ convenience. The nbgrader metadata is set here so that every assignment uses it 
 - ``hidden_test(task, code, points)``: a locked tests cell, grade id ``<task>_hidden``, whose body is
   wrapped in ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS`` so the release keeps only a comment.
 - ``markdown(text)`` and ``code(text)``: ordinary cells (read-only markdown when ``locked=True``).
+
+Stored outputs: visible tests are deterministic, so they carry the nbval tag ``nbval-check-output``;
+``write_notebook`` executes the notebook once and keeps the outputs of those cells only (no plots, no
+timings in git). CI's ``pytest --nbval-lax`` runs every cell and compares the tagged ones exactly.
 """
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ import numpy as np
 
 SCHEMA_VERSION = 3
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+CHECK_OUTPUT_TAG = "nbval-check-output"
 
 
 def _src(text: str) -> str:
@@ -70,6 +76,7 @@ def visible_test(task: str, text: str, points: float) -> Any:
     """The visible test of ``task``: stored expected values, messages that say what to fix."""
     cell = nbformat.v4.new_code_cell(_src(text))
     cell.metadata.update(_meta(f"{task}_visible", grade=True, solution=False, locked=True, points=points))
+    cell.metadata["tags"] = [CHECK_OUTPUT_TAG]
     return cell
 
 
@@ -109,11 +116,44 @@ def new_notebook(cells: list[Any]) -> Any:
     return nb
 
 
-def write_notebook(cells: list[Any], path: str | Path) -> Path:
-    """Validate and write the notebook (nbformat 4, no outputs)."""
+def store_checked_outputs(nb: Any, cwd: Path, timeout: int = 600) -> Any:
+    """Execute ``nb`` (one BLAS thread, as CI does) and keep outputs only on ``nbval-check-output`` cells."""
+    from nbclient import NotebookClient
+
+    threads = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    saved = {k: os.environ.get(k) for k in [*threads, "MPLBACKEND"]}
+    os.environ.update(threads, MPLBACKEND="Agg")  # the kernel inherits this process's environment
+    try:
+        NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name=KERNELSPEC["name"],
+            record_timing=False,
+            resources={"metadata": {"path": str(cwd)}},
+        ).execute()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code" and CHECK_OUTPUT_TAG not in cell.metadata.get("tags", []):
+            cell.execution_count, cell.outputs = None, []  # nbval needs the count where outputs are kept
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def write_notebook(cells: list[Any], path: str | Path, *, execute: bool = True) -> Path:
+    """Validate, execute (unless ``execute=False``) and write the notebook, outputs only on checked cells."""
     nb = new_notebook(cells)
     nbformat.validate(nb)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if execute:
+        nb = store_checked_outputs(nb, path.parent)
+        nb.metadata["language_info"] = {"name": "python"}
+        nbformat.validate(nb)
     nbformat.write(nb, str(path))
     return path
