@@ -5,7 +5,7 @@ sequence of input indices, and every target is *exact*:
 - sorting: the indices of n numbers in increasing order (``numpy.argsort``);
 - planar convex hull: the hull's vertices by Andrew's monotone chain, O(n log n);
 - planar travelling salesman (TSP): the optimal tour by Held-Karp dynamic programming, O(2^n n^2),
-  vectorised over the subsets *and* over a batch of instances with NumPy (n <= 12 keeps it in memory).
+  vectorised over the subsets *and* over a batch of instances with NumPy (n <= 13: memory grows as 2^n).
 
 Target conventions (a pointer net needs one answer per input, so the symmetries are broken explicitly):
 - TSP: a tour is a cycle; it starts at city 0 and runs counter-clockwise (positive signed area), so each
