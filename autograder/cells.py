@@ -116,6 +116,19 @@ def new_notebook(cells: list[Any]) -> Any:
     return nb
 
 
+def _coalesce_streams(outputs: list[Any]) -> list[Any]:
+    """Merge consecutive stdout (or stderr) chunks: how a kernel splits a stream varies from run to run."""
+    merged: list[Any] = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if out.get("output_type") == "stream" and prev is not None and prev.get("output_type") == "stream":
+            if prev["name"] == out["name"]:
+                prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+                continue
+        merged.append(out)
+    return merged
+
+
 def store_checked_outputs(nb: Any, cwd: Path, timeout: int = 600) -> Any:
     """Execute ``nb`` (one BLAS thread, as CI does) and keep outputs only on ``nbval-check-output`` cells."""
     from nbclient import NotebookClient
@@ -139,6 +152,9 @@ def store_checked_outputs(nb: Any, cwd: Path, timeout: int = 600) -> Any:
                 os.environ[k] = v
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        cell_outputs = cell.get("outputs", [])
+        if cell_outputs:
+            cell.outputs = _coalesce_streams(cell_outputs)
         if cell.cell_type == "code" and CHECK_OUTPUT_TAG not in cell.metadata.get("tags", []):
             cell.execution_count, cell.outputs = None, []  # nbval needs the count where outputs are kept
     nb.metadata.pop("widgets", None)

@@ -245,8 +245,9 @@ def additive_attention_step_backward(dcontext: Any, da: Any, cache: tuple) -> tu
     - dd: (N, Hd), dW2: (Hd, A), dv: (A,).
     """
     E, d, W2, v, hidden, a = cache
-    check_array("additive_attention_step_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]),
-                dtype_kind="f")
+    check_array(
+        "additive_attention_step_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]), dtype_kind="f"
+    )
     xp = get_array_module(dcontext, E)
     # BEGIN GRADED a07.additive_attention_step_backward
     da_read, dE = _read_backward(dcontext, a, E)

@@ -198,7 +198,13 @@ def train_charlm(
 
     start = time.perf_counter()
     history["train_loss"] = train_tbptt(
-        model, streams, k, chunk_loss_fn, optimizer, max_steps=max_steps, time_budget_s=time_budget_s,
+        model,
+        streams,
+        k,
+        chunk_loss_fn,
+        optimizer,
+        max_steps=max_steps,
+        time_budget_s=time_budget_s,
         callback=callback,
     )
     history["seconds"] = time.perf_counter() - start

@@ -6,7 +6,8 @@ index where it happens and both values there.
 
 Formulas:
 - centred difference: df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / (2h), error O(h^2);
-- with an upstream gradient dout on an array-valued f: dL/dx_i ~ sum((f(x + h e_i) - f(x - h e_i)) * dout) / (2h);
+- with an upstream gradient dout on an array-valued f:
+  dL/dx_i ~ sum((f(x + h e_i) - f(x - h e_i)) * dout) / (2h);
 - relative error (CS231n): max_i |a_i - n_i| / max(1e-8, |a_i| + |n_i|).
 
 Thresholds: in float64 with h = 1e-5 a correct smooth backward gives relative errors around 1e-9 to 1e-11;
@@ -79,7 +80,9 @@ def assert_gradient_close(
     n = np.asarray(to_cpu(numeric), dtype=np.float64)
     where = f" in {context}" if context else ""
     if a.shape != n.shape:
-        raise AssertionError(f"d{name}{where}: gradient has shape {a.shape}, expected {n.shape} (the shape of {name})")
+        raise AssertionError(
+            f"d{name}{where}: gradient has shape {a.shape}, expected {n.shape} (the shape of {name})"
+        )
     if a.size == 0:
         return 0.0
     if not np.all(np.isfinite(a)):
@@ -90,7 +93,8 @@ def assert_gradient_close(
     worst = float(err[idx])
     if not worst < tol:
         raise AssertionError(
-            f"d{name}{where}: relative error {worst:.3e} exceeds {tol:.0e} at index {tuple(int(i) for i in idx)}: "
+            f"d{name}{where}: relative error {worst:.3e} exceeds {tol:.0e} "
+            f"at index {tuple(int(i) for i in idx)}: "
             f"backward gave {a[idx]:.10g}, central differences expect {n[idx]:.10g}"
         )
     return worst
@@ -126,8 +130,10 @@ def check_pair(
     arrays = dict(inputs)
     for name, arr in arrays.items():
         if getattr(arr, "dtype", None) != np.float64:
-            raise ValueError(f"check_pair: input {name!r} must be float64 for a gradient check, got "
-                             f"{getattr(arr, 'dtype', type(arr).__name__)}")
+            raise ValueError(
+                f"check_pair: input {name!r} must be float64 for a gradient check, got "
+                f"{getattr(arr, 'dtype', type(arr).__name__)}"
+            )
     values = list(arrays.values())
     xp = get_array_module(*values)
     rng = np.random.default_rng(seed)
@@ -138,7 +144,8 @@ def check_pair(
     grads = _as_tuple(backward(*douts, cache))
     if len(grads) != len(arrays):
         raise AssertionError(
-            f"backward returned {len(grads)} gradient(s), expected {len(arrays)}: one per input {list(arrays)}"
+            f"backward returned {len(grads)} gradient(s), expected {len(arrays)}: "
+            f"one per input {list(arrays)}"
         )
 
     def weighted_outputs() -> float:
@@ -160,12 +167,14 @@ def check_loss(
     h: float = DEFAULT_H,
     context: str = "",
 ) -> dict[str, float]:
-    """Gradient-check a loss ``loss_fn(*inputs) -> (loss, d_1, ..., d_k)`` (scalar loss, one gradient per input)."""
+    """Gradient-check ``loss_fn(*inputs) -> (loss, d_1, ..., d_k)``: a scalar, one gradient per input."""
     values = list(inputs.values())
     result = _as_tuple(loss_fn(*values))
     grads = result[1:]
     if len(grads) != len(inputs):
-        raise AssertionError(f"loss returned {len(grads)} gradient(s), expected {len(inputs)}: one per input {list(inputs)}")
+        raise AssertionError(
+            f"loss returned {len(grads)} gradient(s), expected {len(inputs)}: one per input {list(inputs)}"
+        )
     errors = {}
     for (name, x), g in zip(inputs.items(), grads):
         numeric = numerical_gradient(lambda: float(loss_fn(*values)[0]), x, h)
@@ -192,7 +201,9 @@ def check_module(
     def f() -> float:
         return float(xp.sum(module.forward(x) * dout))
 
-    errors = {"x": assert_gradient_close("x", dx, numerical_gradient(f, x, h), tol, context=type(module).__name__)}
+    errors = {
+        "x": assert_gradient_close("x", dx, numerical_gradient(f, x, h), tol, context=type(module).__name__)
+    }
     for name, p, _ in module.parameters():
         errors[name] = assert_gradient_close(
             name, analytic[name], numerical_gradient(f, p, h), tol, context=type(module).__name__

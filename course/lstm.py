@@ -33,9 +33,7 @@ def _sigmoid(xp: Any, a: Any) -> Any:
     return 0.5 * xp.tanh(0.5 * a) + 0.5
 
 
-def lstm_step_forward(
-    x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any, b: Any
-) -> tuple[Any, Any, tuple]:
+def lstm_step_forward(x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, Any, tuple]:
     """One LSTM step (gate order i, f, o, g).
 
     Inputs:

@@ -40,7 +40,7 @@ class NGramLM:
         check_positive("NGramLM", "n", n)
         check_positive("NGramLM", "V", V)
         check_positive("NGramLM", "k", k)
-        if V ** n >= 2**62:
+        if V**n >= 2**62:
             raise ValueError(f"NGramLM: V^n = {V}^{n} does not fit the int64 n-gram codes; use a smaller n")
         self.n, self.V, self.k = int(n), int(V), float(k)
         self.gram_codes: np.ndarray | None = None

@@ -185,8 +185,12 @@ def init_pointer_params(
         "We": rng.standard_normal((F, D)) / math.sqrt(F),
         "be": np.zeros(D),
         "go": rng.standard_normal(D),
-        "enc_Wx": enc[0], "enc_Wh": enc[1], "enc_b": enc[2],
-        "dec_Wx": dec[0], "dec_Wh": dec[1], "dec_b": dec[2],
+        "enc_Wx": enc[0],
+        "enc_Wh": enc[1],
+        "enc_b": enc[2],
+        "dec_Wx": dec[0],
+        "dec_Wh": dec[1],
+        "dec_b": dec[2],
         "W1": rng.standard_normal((H, A)) / math.sqrt(H),
         "W2": rng.standard_normal((H, A)) / math.sqrt(H),
         "v": rng.standard_normal(A) / math.sqrt(A),
@@ -261,10 +265,18 @@ def pointer_network_loss(
     dWe = x.reshape(N * n, -1).T @ demb.reshape(N * n, -1)  # (F, D)
     dbe = demb.sum(axis=(0, 1))
     grads = {
-        "We": dWe, "be": dbe, "go": dgo,
-        "enc_Wx": denc_Wx, "enc_Wh": denc_Wh, "enc_b": denc_b,
-        "dec_Wx": ddec_Wx, "dec_Wh": ddec_Wh, "dec_b": ddec_b,
-        "W1": dW1, "W2": dW2, "v": dv,
+        "We": dWe,
+        "be": dbe,
+        "go": dgo,
+        "enc_Wx": denc_Wx,
+        "enc_Wh": denc_Wh,
+        "enc_b": denc_b,
+        "dec_Wx": ddec_Wx,
+        "dec_Wh": ddec_Wh,
+        "dec_b": ddec_b,
+        "W1": dW1,
+        "W2": dW2,
+        "v": dv,
     }
     return float(loss), grads
     # END GRADED
@@ -331,9 +343,7 @@ def greedy_decode(params: dict[str, Any], x: Any, closed: bool = False) -> Any:
     return out
 
 
-def beam_decode(
-    params: dict[str, Any], x: Any, width: int, closed: bool = False
-) -> tuple[Any, Any]:
+def beam_decode(params: dict[str, Any], x: Any, width: int, closed: bool = False) -> tuple[Any, Any]:
     """Beam search over valid outputs only, batched over the N inputs and the ``width`` beams.
 
     Each step extends every live beam by every allowed position (log-probability -inf otherwise), keeps

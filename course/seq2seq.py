@@ -38,13 +38,31 @@ from course.seq_tasks import EOS, PAD, SOS, EncodedPairs
 from course.temporal import temporal_affine_backward, temporal_affine_forward, temporal_softmax_loss
 from course.validation import check_array, check_positive
 
-PARAM_NAMES = ("src_embed", "tgt_embed", "enc_Wx", "enc_Wh", "enc_b", "att_W1", "att_W2", "att_v",
-               "dec_Wx", "dec_Wh", "dec_b", "out_W", "out_b")
+PARAM_NAMES = (
+    "src_embed",
+    "tgt_embed",
+    "enc_Wx",
+    "enc_Wh",
+    "enc_b",
+    "att_W1",
+    "att_W2",
+    "att_v",
+    "dec_Wx",
+    "dec_Wh",
+    "dec_b",
+    "out_W",
+    "out_b",
+)
 
 
 def init_seq2seq_params(
-    src_vocab: int, tgt_vocab: int, embed_dim: int, hidden_dim: int, attn_dim: int,
-    rng: np.random.Generator, dtype: Any = np.float32,
+    src_vocab: int,
+    tgt_vocab: int,
+    embed_dim: int,
+    hidden_dim: int,
+    attn_dim: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float32,
 ) -> dict[str, np.ndarray]:
     """Initial parameters (shapes with E = embed_dim, H = hidden_dim, A = attn_dim).
 
@@ -87,10 +105,12 @@ def decoder_step_forward(
     # BEGIN GRADED a07.decoder_step_forward
     xp = get_array_module(y_emb, prev_h)
     context, a, att_cache = additive_attention_step_forward(
-        enc, keys, prev_h, params["att_W2"], params["att_v"], src_mask)
+        enc, keys, prev_h, params["att_W2"], params["att_v"], src_mask
+    )
     x = xp.concatenate([y_emb, context], axis=1)  # (N, E + H)
     h, c, lstm_cache = lstm_step_forward(
-        x, prev_h, prev_c, params["dec_Wx"], params["dec_Wh"], params["dec_b"])
+        x, prev_h, prev_c, params["dec_Wx"], params["dec_Wh"], params["dec_b"]
+    )
     cache = (att_cache, lstm_cache, y_emb.shape[1])
     return h, c, context, a, cache
     # END GRADED
@@ -148,9 +168,7 @@ def encode(params: dict[str, Any], src: Any, src_mask: Any) -> tuple[Any, Any, A
     return enc, h_last, keys, (emb_cache, lstm_cache, last)
 
 
-def seq2seq_forward(
-    params: dict[str, Any], src: Any, src_mask: Any, tgt_in: Any
-) -> tuple[Any, Any, tuple]:
+def seq2seq_forward(params: dict[str, Any], src: Any, src_mask: Any, tgt_in: Any) -> tuple[Any, Any, tuple]:
     """Teacher-forced forward pass over a batch.
 
     Inputs:
@@ -207,7 +225,8 @@ def seq2seq_backward(dlogits: Any, cache: tuple) -> dict[str, Any]:
     for t in reversed(range(Tt)):
         dh_t = douts[:, t, :H] + dh  # d_t feeds the output layer and step t + 1
         dys[:, t], dh, dc, denc_t, dkeys_t, step_grads = decoder_step_backward(
-            dh_t, dc, douts[:, t, H:], step_caches[t])
+            dh_t, dc, douts[:, t, H:], step_caches[t]
+        )
         denc += denc_t
         dkeys += dkeys_t
         for name, g in step_grads.items():
@@ -246,19 +265,28 @@ class Seq2Seq(Module):
     """
 
     def __init__(
-        self, src_vocab: int, tgt_vocab: int, *, embed_dim: int = 32, hidden_dim: int = 64,
-        attn_dim: int = 64, rng: np.random.Generator | int = 0, dtype: Any = np.float32,
+        self,
+        src_vocab: int,
+        tgt_vocab: int,
+        *,
+        embed_dim: int = 32,
+        hidden_dim: int = 64,
+        attn_dim: int = 64,
+        rng: np.random.Generator | int = 0,
+        dtype: Any = np.float32,
     ) -> None:
         super().__init__()
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        for name, value in init_seq2seq_params(src_vocab, tgt_vocab, embed_dim, hidden_dim, attn_dim, rng,
-                                               dtype).items():
+        for name, value in init_seq2seq_params(
+            src_vocab, tgt_vocab, embed_dim, hidden_dim, attn_dim, rng, dtype
+        ).items():
             self.add_param(name, value)
 
     def loss(self, batch: EncodedPairs) -> float:
         """Teacher-forced loss on ``batch``; its gradients are *added* into ``self.grads``."""
-        loss, grads = seq2seq_loss(self.params, batch.src, batch.src_mask, batch.tgt_in, batch.tgt_out,
-                                   batch.tgt_mask)
+        loss, grads = seq2seq_loss(
+            self.params, batch.src, batch.src_mask, batch.tgt_in, batch.tgt_out, batch.tgt_mask
+        )
         for name, g in grads.items():
             self.accumulate(name, g)
         return loss
@@ -284,11 +312,20 @@ class Seq2Seq(Module):
         tokens, _ = greedy_decode(self.step, self.start_state(src, src_mask), SOS, max_len, src.shape[0], EOS)
         return tokens
 
-    def beam(self, src: Any, src_mask: Any, max_len: int, beam_width: int,
-             length_alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    def beam(
+        self, src: Any, src_mask: Any, max_len: int, beam_width: int, length_alpha: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Beam-search outputs (N, k, max_len) and scores (N, k), best first."""
-        return beam_search(self.step, self.start_state(src, src_mask), SOS, max_len, src.shape[0], beam_width,
-                           EOS, length_alpha)
+        return beam_search(
+            self.step,
+            self.start_state(src, src_mask),
+            SOS,
+            max_len,
+            src.shape[0],
+            beam_width,
+            EOS,
+            length_alpha,
+        )
 
     def attention_maps(self, src: Any, src_mask: Any, tgt_in: Any) -> Any:
         """Attention weights (N, Tt, Ts) of a teacher-forced pass (for heat maps)."""
@@ -300,8 +337,13 @@ def trim_padding(batch: EncodedPairs) -> EncodedPairs:
     """Drop the trailing columns that are padding in every row (short batches then run fewer steps)."""
     s1 = int(batch.src_mask.sum(axis=1).max())
     t1 = int(batch.tgt_mask.sum(axis=1).max())
-    return EncodedPairs(batch.src[:, :s1], batch.src_mask[:, :s1], batch.tgt_in[:, :t1],
-                        batch.tgt_out[:, :t1], batch.tgt_mask[:, :t1])
+    return EncodedPairs(
+        batch.src[:, :s1],
+        batch.src_mask[:, :s1],
+        batch.tgt_in[:, :t1],
+        batch.tgt_out[:, :t1],
+        batch.tgt_mask[:, :t1],
+    )
 
 
 def exact_match(model: Seq2Seq, data: EncodedPairs, beam_width: int = 1, batch_size: int = 500) -> float:

@@ -29,8 +29,20 @@ from course.validation import check_choice, check_positive
 PAD, SOS, EOS = 0, 1, 2
 SPECIALS = ("<pad>", "<s>", "</s>")
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # Date formats as str.format templates over these fields (strftime-like names, but never locale-dependent):
@@ -66,7 +78,7 @@ class Vocab:
         return len(self.itos)
 
     def __repr__(self) -> str:
-        return f"Vocab({''.join(self.itos[len(SPECIALS):])!r})"
+        return f"Vocab({''.join(self.itos[len(SPECIALS) :])!r})"
 
     def encode(self, text: str) -> list[int]:
         """Ids of the characters of ``text`` (no specials added); raises ValueError on an unknown one."""
@@ -128,8 +140,13 @@ def format_date(date: datetime.date, template: str, case: str = "as is") -> str:
     """Write ``date`` with one of ``DATE_FORMATS`` (English names, independent of the locale)."""
     check_choice("format_date", "case", case, DATE_CASES)
     text = template.format(
-        Y=f"{date.year:04d}", m=f"{date.month:02d}", d=f"{date.day:02d}", e=str(date.day),
-        B=MONTHS[date.month - 1], b=MONTHS[date.month - 1][:3], A=WEEKDAYS[date.weekday()],
+        Y=f"{date.year:04d}",
+        m=f"{date.month:02d}",
+        d=f"{date.day:02d}",
+        e=str(date.day),
+        B=MONTHS[date.month - 1],
+        b=MONTHS[date.month - 1][:3],
+        A=WEEKDAYS[date.weekday()],
     )
     return text.lower() if case == "lower" else text.upper() if case == "upper" else text
 
@@ -145,8 +162,12 @@ def date_pairs(
     rng = _rng(seed)
     first, span = FIRST_DATE.toordinal(), LAST_DATE.toordinal() - FIRST_DATE.toordinal() + 1
     pairs = []
-    for ordinal, f, c in zip(rng.integers(0, span, size=n), rng.integers(0, len(formats), size=n),
-                             rng.integers(0, len(DATE_CASES), size=n), strict=True):
+    for ordinal, f, c in zip(
+        rng.integers(0, span, size=n),
+        rng.integers(0, len(formats), size=n),
+        rng.integers(0, len(DATE_CASES), size=n),
+        strict=True,
+    ):
         date = datetime.date.fromordinal(first + int(ordinal))
         pairs.append((format_date(date, formats[int(f)], DATE_CASES[int(c)]), date.isoformat()))
     return pairs
@@ -208,8 +229,13 @@ class EncodedPairs:
 
     def subset(self, index: Any) -> EncodedPairs:
         """The rows ``index`` (an int array or a slice), e.g. one minibatch."""
-        return EncodedPairs(self.src[index], self.src_mask[index], self.tgt_in[index], self.tgt_out[index],
-                            self.tgt_mask[index])
+        return EncodedPairs(
+            self.src[index],
+            self.src_mask[index],
+            self.tgt_in[index],
+            self.tgt_out[index],
+            self.tgt_mask[index],
+        )
 
 
 def encode_pairs(pairs: Sequence[tuple[str, str]], src_vocab: Vocab, tgt_vocab: Vocab) -> EncodedPairs:

@@ -61,7 +61,9 @@ def check_array(
     if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{func}: {name} must have {ndim} dimensions, got shape {tuple(x.shape)}")
     if min_ndim is not None and x.ndim < min_ndim:
-        raise ValueError(f"{func}: {name} must have at least {min_ndim} dimensions, got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{func}: {name} must have at least {min_ndim} dimensions, got shape {tuple(x.shape)}"
+        )
     if shape is None:
         return
     bound = dims if dims is not None else {}

@@ -40,8 +40,9 @@ def held_out(task: str, n: int, seed: int, exclude: set[str]) -> list[tuple[str,
     return pairs[:n]
 
 
-def run(task: str, max_seconds: float, steps: int | None, eval_every: int, stop_at: float,
-        show: bool = False) -> dict[str, float]:
+def run(
+    task: str, max_seconds: float, steps: int | None, eval_every: int, stop_at: float, show: bool = False
+) -> dict[str, float]:
     n_train, max_steps, lr, final_lr = CONFIGS[task]
     if steps is not None:  # the reduced budget of tests/test_seq2seq.py: its schedule too
         final_lr = QUICK_FINAL_LR
@@ -61,18 +62,32 @@ def run(task: str, max_seconds: float, steps: int | None, eval_every: int, stop_
             return False
         acc = exact_match(model, val)
         elapsed = time.perf_counter() - start
-        print(f"  {task:8s} step {step + 1:5d}  {elapsed:6.1f} s  loss {loss:.4f}  val exact {acc:.3f}",
-              flush=True)
+        print(
+            f"  {task:8s} step {step + 1:5d}  {elapsed:6.1f} s  loss {loss:.4f}  val exact {acc:.3f}",
+            flush=True,
+        )
         if acc >= BAR and not reached:
             reached.append(elapsed)
         return acc >= stop_at
 
-    losses = train_seq2seq(model, train, steps=steps, batch_size=64, learning_rate=lr,
-                           final_learning_rate=final_lr, rng=0, max_seconds=max_seconds, callback=callback)
+    losses = train_seq2seq(
+        model,
+        train,
+        steps=steps,
+        batch_size=64,
+        learning_rate=lr,
+        final_learning_rate=final_lr,
+        rng=0,
+        max_seconds=max_seconds,
+        callback=callback,
+    )
     if show:
         show_attention(model, test_pairs[0][0], *vocab)
-    result = {"steps": float(len(losses)), "train seconds": time.perf_counter() - start,
-              "val reached 0.99 at s": reached[0] if reached else float("nan")}
+    result = {
+        "steps": float(len(losses)),
+        "train seconds": time.perf_counter() - start,
+        "val reached 0.99 at s": reached[0] if reached else float("nan"),
+    }
     result["test exact (greedy)"] = exact_match(model, test)
     for width in (3, 5):
         result[f"test exact (beam {width})"] = exact_match(model, test, beam_width=width)
@@ -93,22 +108,31 @@ def show_attention(model: Seq2Seq, source: str, src_vocab, tgt_vocab) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", choices=TASKS, action="append", help="task to run, repeatable (default: "
-                        "reversal and dates)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--task", choices=TASKS, action="append", help="task to run, repeatable (default: reversal and dates)"
+    )
     parser.add_argument("--max-seconds", type=float, default=300.0, help="wall-time budget per task")
     parser.add_argument("--quick", action="store_true", help="500 steps, as in the slow tests")
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--show-attention", action="store_true", help="print one test example's alignment")
-    parser.add_argument("--stop-at", type=float, default=0.998, help="stop once validation exact match "
-                        "reaches this")
+    parser.add_argument(
+        "--stop-at", type=float, default=0.998, help="stop once validation exact match reaches this"
+    )
     args = parser.parse_args()
     tasks = args.task or ["reversal", "dates"]
     print(f"bar: test exact match >= {BAR} within {args.max_seconds:.0f} s per task (one core)")
     for task in tasks:
-        r = run(task, args.max_seconds, QUICK_STEPS if args.quick else None, args.eval_every, args.stop_at,
-                args.show_attention)
+        r = run(
+            task,
+            args.max_seconds,
+            QUICK_STEPS if args.quick else None,
+            args.eval_every,
+            args.stop_at,
+            args.show_attention,
+        )
         ok = r["test exact (greedy)"] >= BAR and r["train seconds"] <= args.max_seconds
         verdict = "PASS" if ok else "FAIL"
         print(f"{task}: " + ", ".join(f"{k} {v:.3f}" for k, v in r.items()) + f"  [{verdict}]", flush=True)

@@ -74,8 +74,11 @@ def test_position_attention_backward_matches_central_difference_on_E_mu_sigma(rn
 def test_position_attention_with_mask_matches_central_difference(rng):
     E = rng.standard_normal((N, T, H))
     fwd = functools.partial(position_attention_forward, mask=_padding_mask())
-    check_pair(fwd, position_attention_backward,
-               {"E": E, "mu": np.array([1.3, 1.4, 0.2]), "sigma": np.array([0.8, 1.5, 2.0])})
+    check_pair(
+        fwd,
+        position_attention_backward,
+        {"E": E, "mu": np.array([1.3, 1.4, 0.2]), "sigma": np.array([0.8, 1.5, 2.0])},
+    )
 
 
 def test_position_attention_with_narrow_window_reads_the_row_at_mu(rng):
@@ -94,8 +97,11 @@ def test_position_attention_rejects_nonpositive_sigma(rng):
 
 
 def test_dot_attention_backward_matches_central_difference(rng):
-    check_pair(dot_attention_forward, dot_attention_backward,
-               {"E": rng.standard_normal((N, T, H)), "d": rng.standard_normal((N, H))})
+    check_pair(
+        dot_attention_forward,
+        dot_attention_backward,
+        {"E": rng.standard_normal((N, T, H)), "d": rng.standard_normal((N, H))},
+    )
 
 
 def test_dot_attention_with_mask_matches_central_difference_and_ignores_padding(rng):
@@ -196,9 +202,15 @@ def test_self_attention_mask_combines_causal_and_padding():
 
 
 def test_ntm_content_addressing_backward_matches_central_difference(rng):
-    check_pair(ntm_content_addressing_forward, ntm_content_addressing_backward,
-               {"M": rng.standard_normal((N, 5, H)), "k": rng.standard_normal((N, H)),
-                "beta_hat": np.array([1.0, 2.0, 3.0])})
+    check_pair(
+        ntm_content_addressing_forward,
+        ntm_content_addressing_backward,
+        {
+            "M": rng.standard_normal((N, 5, H)),
+            "k": rng.standard_normal((N, H)),
+            "beta_hat": np.array([1.0, 2.0, 3.0]),
+        },
+    )
 
 
 def test_ntm_content_addressing_large_strength_selects_the_most_similar_row(rng):
@@ -243,8 +255,11 @@ def test_position_attention_matches_pytorch(rng):
         return torch.einsum("nt,nth->nh", a, E), a
 
     fwd = functools.partial(position_attention_forward, mask=mask)
-    inputs = {"E": rng.standard_normal((N, T, H)), "mu": np.array([1.3, 1.4, 0.2]),
-              "sigma": np.array([0.8, 1.5, 2.0])}
+    inputs = {
+        "E": rng.standard_normal((N, T, H)),
+        "mu": np.array([1.3, 1.4, 0.2]),
+        "sigma": np.array([0.8, 1.5, 2.0]),
+    }
     _torch_compare(torch, fwd, position_attention_backward, ref, inputs)
 
 
@@ -258,8 +273,13 @@ def test_dot_attention_matches_pytorch(rng):
         a = torch.softmax(u.masked_fill(~torch.tensor(mask), -torch.inf), dim=1)
         return torch.einsum("nt,nth->nh", a, E), a
 
-    _torch_compare(torch, functools.partial(dot_attention_forward, mask=mask), dot_attention_backward, ref,
-                   {"E": rng.standard_normal((N, T, H)), "d": rng.standard_normal((N, H))})
+    _torch_compare(
+        torch,
+        functools.partial(dot_attention_forward, mask=mask),
+        dot_attention_backward,
+        ref,
+        {"E": rng.standard_normal((N, T, H)), "d": rng.standard_normal((N, H))},
+    )
 
 
 @pytest.mark.oracle
@@ -288,8 +308,13 @@ def test_self_attention_matches_pytorch_scaled_dot_product_attention(rng):
         A = torch.softmax((Q @ K.transpose(1, 2) / Q.shape[-1] ** 0.5).masked_fill(~keep, -torch.inf), dim=-1)
         return out, A
 
-    _torch_compare(torch, functools.partial(self_attention_forward, key_mask=key_mask, causal=True),
-                   self_attention_backward, ref, _self_inputs(rng))
+    _torch_compare(
+        torch,
+        functools.partial(self_attention_forward, key_mask=key_mask, causal=True),
+        self_attention_backward,
+        ref,
+        _self_inputs(rng),
+    )
 
 
 @pytest.mark.oracle
@@ -299,9 +324,18 @@ def test_ntm_content_addressing_matches_pytorch(rng):
     def ref(M, k, beta_hat):
         eps = 1e-8
         cos = torch.einsum("nrd,nd->nr", M, k) / (
-            torch.sqrt((k * k).sum(1) + eps)[:, None] * torch.sqrt((M * M).sum(2) + eps))
+            torch.sqrt((k * k).sum(1) + eps)[:, None] * torch.sqrt((M * M).sum(2) + eps)
+        )
         return torch.softmax(torch.nn.functional.softplus(beta_hat)[:, None] * cos, dim=1)
 
-    _torch_compare(torch, ntm_content_addressing_forward, ntm_content_addressing_backward, ref,
-                   {"M": rng.standard_normal((N, 5, H)), "k": rng.standard_normal((N, H)),
-                    "beta_hat": np.array([1.0, 2.0, 3.0])})
+    _torch_compare(
+        torch,
+        ntm_content_addressing_forward,
+        ntm_content_addressing_backward,
+        ref,
+        {
+            "M": rng.standard_normal((N, 5, H)),
+            "k": rng.standard_normal((N, H)),
+            "beta_hat": np.array([1.0, 2.0, 3.0]),
+        },
+    )

@@ -98,7 +98,11 @@ def test_train_charlm_script_reaches_2_3_nats_per_character_within_300_steps():
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     result = subprocess.run(
         [sys.executable, str(script), "--budget", "45", "--max-steps", "300", "--no-baseline"],
-        capture_output=True, text=True, env=env, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
     )
     fields = dict(item.split("=") for item in result.stdout.strip().splitlines()[-1].split())
     assert float(fields["val_nats"]) <= 2.3, result.stdout

@@ -48,8 +48,9 @@ def test_length_normalisation_prefers_the_longer_sequence_with_the_better_mean_l
     beams, scores = beam_search(step, None, START, max_len=5, n=1, beam_width=2, end_token=END)
     np.testing.assert_array_equal(beams[0, 0, :1], [END])
     assert scores[0, 0] == pytest.approx(math.log(0.4), abs=1e-12)
-    beams, scores = beam_search(step, None, START, max_len=5, n=1, beam_width=2, end_token=END,
-                                length_alpha=1.0)
+    beams, scores = beam_search(
+        step, None, START, max_len=5, n=1, beam_width=2, end_token=END, length_alpha=1.0
+    )
     np.testing.assert_array_equal(beams[0, 0, :3], [A, B, END])
     assert scores[0, 0] == pytest.approx(math.log(0.6 * 0.8 * 0.7) / 3, abs=1e-12)
     assert scores[0, 1] == pytest.approx(math.log(0.4) / 1, abs=1e-12)
@@ -121,8 +122,9 @@ def test_sampling_follows_the_model_distribution_and_low_temperature_becomes_gre
     tokens, _ = sample_decode(step, None, START, max_len=1, n=20000, rng=rng, end_token=END)
     frac_a = float(np.mean(tokens[:, 0] == A))
     assert abs(frac_a - 0.6) < 4 * math.sqrt(0.6 * 0.4 / 20000)  # four standard errors
-    cold, _ = sample_decode(step, None, START, max_len=4, n=50, rng=np.random.default_rng(1), end_token=END,
-                            temperature=1e-3)
+    cold, _ = sample_decode(
+        step, None, START, max_len=4, n=50, rng=np.random.default_rng(1), end_token=END, temperature=1e-3
+    )
     greedy, _ = greedy_decode(step, None, START, max_len=4, n=50, end_token=END)
     np.testing.assert_array_equal(cold, greedy)
 

@@ -46,9 +46,25 @@ SIGNATURES = {
 }
 
 OTHER_NAMES = [
-    "softmax", "log_softmax", "dropout_forward", "dropout_backward", "dropconnect_forward", "dropconnect_backward",
-    "add_forward", "add_backward", "multiply_forward", "multiply_backward",
-    "Linear", "ReLU", "Sigmoid", "Tanh", "Conv2d", "MaxPool2d", "BatchNorm", "Dropout", "Embedding",
+    "softmax",
+    "log_softmax",
+    "dropout_forward",
+    "dropout_backward",
+    "dropconnect_forward",
+    "dropconnect_backward",
+    "add_forward",
+    "add_backward",
+    "multiply_forward",
+    "multiply_backward",
+    "Linear",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "Conv2d",
+    "MaxPool2d",
+    "BatchNorm",
+    "Dropout",
+    "Embedding",
 ]
 
 

@@ -76,8 +76,14 @@ def test_lstm_step_forward_with_zero_weights_is_driven_by_the_biases():
 @pytest.mark.parametrize("seed", [1, 5, 9])
 def test_lstm_step_backward_matches_central_difference_on_h_and_c(seed):
     p = _params(seed=seed)
-    inputs = {"x": p["x"][:, 0].copy(), "prev_h": p["h0"], "prev_c": _c0(p, seed),
-              "Wx": p["Wx"], "Wh": p["Wh"], "b": p["b"]}
+    inputs = {
+        "x": p["x"][:, 0].copy(),
+        "prev_h": p["h0"],
+        "prev_c": _c0(p, seed),
+        "Wx": p["Wx"],
+        "Wh": p["Wh"],
+        "b": p["b"],
+    }
     check_pair(lstm_step_forward, lstm_step_backward, inputs, seed=seed)
 
 

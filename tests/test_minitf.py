@@ -155,7 +155,16 @@ def test_operator_sugar_builds_the_same_ops_as_the_builder_methods() -> None:
     for node, got, want in zip(exprs, values, expected, strict=True):
         assert np.allclose(got, want), f"{node!r} gave {got}, expected {want}"
     assert [e.op.name for e in exprs] == [
-        "add", "add", "subtract", "subtract", "multiply", "multiply", "divide", "divide", "negative", "matmul"
+        "add",
+        "add",
+        "subtract",
+        "subtract",
+        "multiply",
+        "multiply",
+        "divide",
+        "divide",
+        "negative",
+        "matmul",
     ]
 
 

@@ -123,7 +123,7 @@ def test_gradient_nodes_are_marked_and_forward_nodes_are_not() -> None:
     before = list(g.nodes)
     g.gradients(y, [x])
     assert not any(node.is_gradient for node in before)
-    assert all(node.is_gradient for node in g.nodes[len(before):])
+    assert all(node.is_gradient for node in g.nodes[len(before) :])
 
 
 # ---- second order --------------------------------------------------------------------------------------

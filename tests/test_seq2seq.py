@@ -23,8 +23,9 @@ TGT_OUT = np.array([[3, 4, EOS], [4, EOS, 0]])
 
 
 def _tiny_params(seed: int = 0) -> dict[str, np.ndarray]:
-    params = init_seq2seq_params(6, 5, embed_dim=3, hidden_dim=4, attn_dim=3, rng=np.random.default_rng(seed),
-                                 dtype=np.float64)
+    params = init_seq2seq_params(
+        6, 5, embed_dim=3, hidden_dim=4, attn_dim=3, rng=np.random.default_rng(seed), dtype=np.float64
+    )
     for name in ("att_W1", "att_W2", "att_v"):
         params[name] *= 3  # sharper attention at initialisation, so its parameters get sizeable gradients
     return params
@@ -51,9 +52,11 @@ def test_seq2seq_loss_gradient_matches_central_difference_on_every_parameter():
         err = float(np.abs(grads[name] - numeric).max()) / scale
         idx = np.unravel_index(np.argmax(np.abs(grads[name] - numeric)), p.shape)
         assert scale > 1e-4, f"d{name} is ~0 everywhere ({scale:.1e}): the check would prove nothing"
-        assert err < 1e-7, (f"d{name}: error {err:.2e} of the gradient's scale {scale:.2e} at {idx}: "
-                            f"backward gave {grads[name][idx]:.10g}, central differences expect "
-                            f"{numeric[idx]:.10g}")
+        assert err < 1e-7, (
+            f"d{name}: error {err:.2e} of the gradient's scale {scale:.2e} at {idx}: "
+            f"backward gave {grads[name][idx]:.10g}, central differences expect "
+            f"{numeric[idx]:.10g}"
+        )
 
 
 def test_teacher_forced_logits_at_step_t_do_not_depend_on_later_target_inputs():
@@ -89,8 +92,15 @@ def test_decoding_step_function_reproduces_the_teacher_forced_log_probabilities(
 def test_module_loss_accumulates_gradients_over_calls():
     task = make_task("reversal", 4, 0, alphabet="012")
     enc = encode_pairs(task.pairs, task.src_vocab, task.tgt_vocab)
-    model = Seq2Seq(len(task.src_vocab), len(task.tgt_vocab), embed_dim=3, hidden_dim=4, attn_dim=3, rng=2,
-                    dtype=np.float64)
+    model = Seq2Seq(
+        len(task.src_vocab),
+        len(task.tgt_vocab),
+        embed_dim=3,
+        hidden_dim=4,
+        attn_dim=3,
+        rng=2,
+        dtype=np.float64,
+    )
     model.loss(enc)
     once = {name: g.copy() for name, _, g in model.parameters()}
     model.loss(enc)
@@ -110,8 +120,8 @@ def test_seq2seq_loss_and_gradients_match_pytorch_autograd():
 
     def lstm_step(x, h, c, Wx, Wh, b):
         a = x @ Wx + h @ Wh + b
-        i, f, o = (torch.sigmoid(a[:, k * H:(k + 1) * H]) for k in range(3))
-        c = f * c + i * torch.tanh(a[:, 3 * H:])
+        i, f, o = (torch.sigmoid(a[:, k * H : (k + 1) * H]) for k in range(3))
+        c = f * c + i * torch.tanh(a[:, 3 * H :])
         return o * torch.tanh(c), c
 
     N, Ts = SRC.shape
@@ -129,8 +139,14 @@ def test_seq2seq_loss_and_gradients_match_pytorch_autograd():
         u = torch.tanh(keys + (h @ tp["att_W2"])[:, None]) @ tp["att_v"]
         a = torch.softmax(u.masked_fill(~src_mask, -torch.inf), dim=1)
         context = torch.einsum("nt,nth->nh", a, enc)
-        h, c = lstm_step(torch.cat([tp["tgt_embed"][tgt_in[:, t]], context], 1), h, c,
-                         tp["dec_Wx"], tp["dec_Wh"], tp["dec_b"])
+        h, c = lstm_step(
+            torch.cat([tp["tgt_embed"][tgt_in[:, t]], context], 1),
+            h,
+            c,
+            tp["dec_Wx"],
+            tp["dec_Wh"],
+            tp["dec_b"],
+        )
         logits = torch.cat([h, context], 1) @ tp["out_W"] + tp["out_b"]
         nll = torch.nn.functional.cross_entropy(logits, tgt_out[:, t], reduction="none")
         total = total + (nll * tgt_mask[:, t]).sum()
@@ -147,10 +163,12 @@ def _learning_run(task_name: str, steps: int) -> float:
     held_out = [p for p in make_task(task_name, 700, seed=1).pairs if p[0] not in seen][:500]
     train = encode_pairs(train_task.pairs, train_task.src_vocab, train_task.tgt_vocab)
     test = encode_pairs(held_out, train_task.src_vocab, train_task.tgt_vocab)
-    model = Seq2Seq(len(train_task.src_vocab), len(train_task.tgt_vocab), embed_dim=32, hidden_dim=64,
-                    attn_dim=32, rng=0)
-    train_seq2seq(model, train, steps=steps, batch_size=64, learning_rate=3e-3, final_learning_rate=1e-3,
-                  rng=0)
+    model = Seq2Seq(
+        len(train_task.src_vocab), len(train_task.tgt_vocab), embed_dim=32, hidden_dim=64, attn_dim=32, rng=0
+    )
+    train_seq2seq(
+        model, train, steps=steps, batch_size=64, learning_rate=3e-3, final_learning_rate=1e-3, rng=0
+    )
     return exact_match(model, test)
 
 

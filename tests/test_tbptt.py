@@ -64,8 +64,9 @@ def test_train_tbptt_carries_the_state_across_chunks_and_resets_it_each_pass():
 def test_train_tbptt_requires_a_stopping_rule_and_honours_the_time_budget():
     with pytest.raises(ValueError, match="max_steps or time_budget_s"):
         train_tbptt(_SpyModel(3), np.zeros((2, 5), dtype=np.int64), 2, chunk_loss_fn, _NoOpOptimizer())
-    losses = train_tbptt(_SpyModel(3), np.zeros((2, 5), dtype=np.int64), 2, chunk_loss_fn, _NoOpOptimizer(),
-                         time_budget_s=0.0)
+    losses = train_tbptt(
+        _SpyModel(3), np.zeros((2, 5), dtype=np.int64), 2, chunk_loss_fn, _NoOpOptimizer(), time_budget_s=0.0
+    )
     assert len(losses) == 1  # the budget is checked after each update
 
 

@@ -461,7 +461,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                     d = int(np.prod(shape[1:]))
                     return {"x": rng.standard_normal(shape), "w": rng.standard_normal((d, m)), "b": rng.standard_normal(m)}
                 """,
-                'f"x of shape {inputs[\'x\'].shape}, w of shape {inputs[\'w\'].shape}"',
+                "f\"x of shape {inputs['x'].shape}, w of shape {inputs['w'].shape}\"",
             ),
             points=1,
         )
@@ -580,8 +580,17 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     out_tanh, cache_tanh = activations.tanh_forward(X_ACT)
     dx_tanh = activations.tanh_backward(DOUT_ACT, cache_tanh)
 
-    def activation_cells(name: str, fwd_src: str, bwd_src: str, out: np.ndarray, dx: np.ndarray,
-                         fwd_hint: str, bwd_hint: str, fwd_extra: str = "", bwd_extra: str = "") -> None:
+    def activation_cells(
+        name: str,
+        fwd_src: str,
+        bwd_src: str,
+        out: np.ndarray,
+        dx: np.ndarray,
+        fwd_hint: str,
+        bwd_hint: str,
+        fwd_extra: str = "",
+        bwd_extra: str = "",
+    ) -> None:
         c.append(solution(f"{name}_forward", fwd_src))
         c.append(
             visible_test(
@@ -609,7 +618,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                         shape = tuple(int(s) for s in rng.integers(1, 6, size=int(rng.integers(1, 4))))
                         return {"x": rng.standard_normal(shape) * 3}
                     """,
-                    'f"x of shape {inputs[\'x\'].shape}"',
+                    "f\"x of shape {inputs['x'].shape}\"",
                 ),
                 points=1,
             )
@@ -887,7 +896,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 "add_forward",
                 "elementwise.add_forward",
                 ew_inputs,
-                'f"x of shape {inputs[\'x\'].shape}, y of shape {inputs[\'y\'].shape}"',
+                "f\"x of shape {inputs['x'].shape}, y of shape {inputs['y'].shape}\"",
                 trials=4,
             ),
             points=1,
@@ -991,7 +1000,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 "multiply_forward",
                 "elementwise.multiply_forward",
                 ew_inputs,
-                'f"x of shape {inputs[\'x\'].shape}, y of shape {inputs[\'y\'].shape}"',
+                "f\"x of shape {inputs['x'].shape}, y of shape {inputs['y'].shape}\"",
                 trials=4,
             ),
             points=1,

@@ -321,9 +321,14 @@ def cells() -> list:
                 grading.expect_equal("sigmoid_forward(float32 array).dtype", sigmoid_forward(np.ones(3, np.float32)).dtype,
                                      np.dtype("float32"), hint="do not build float64 arrays inside; numbers like 0 and 1 keep the dtype.")
                 """,
-                A=literal(A_CHECK), B=literal(B_ROW), W=literal(W_CHECK), XS=literal(X_SIG),
-                ADD=literal(ops.Add().forward(A_CHECK, B_ROW)), MUL=literal(ops.Multiply().forward(A_CHECK, B_ROW)),
-                SQ=literal(ops.Square().forward(A_CHECK)), MM=literal(ops.MatMul().forward(A_CHECK, W_CHECK)),
+                A=literal(A_CHECK),
+                B=literal(B_ROW),
+                W=literal(W_CHECK),
+                XS=literal(X_SIG),
+                ADD=literal(ops.Add().forward(A_CHECK, B_ROW)),
+                MUL=literal(ops.Multiply().forward(A_CHECK, B_ROW)),
+                SQ=literal(ops.Square().forward(A_CHECK)),
+                MM=literal(ops.MatMul().forward(A_CHECK, W_CHECK)),
                 SIG=literal(ops.Sigmoid().forward(X_SIG)),
             ),
             points=2,
@@ -416,7 +421,9 @@ def cells() -> list:
                 grading.expect_close("loss for float32 logits in [0, 300] over 1000 classes", big_loss, <<LB>>, rtol=1e-5,
                                      hint="the max-shift must be per row (axis=1, keepdims=True).")
                 """,
-                Z=literal(LOGITS), Y=literal(LABELS), L=literal(sce.forward(LOGITS, LABELS)),
+                Z=literal(LOGITS),
+                Y=literal(LABELS),
+                L=literal(sce.forward(LOGITS, LABELS)),
                 LB=literal(float(sce.forward(BIG_LOGITS, BIG_LABELS))),
             ),
             points=2,
@@ -751,7 +758,9 @@ def cells() -> list:
                 grading.expect_close("run([C]) without H in the feed", run([C], {G: lecture_feed[G], J: lecture_feed[J]})[0], <<C>>,
                                      hint="C does not need H: evaluate only what the fetches depend on.")
                 """,
-                B=literal(b_val), C=literal(c_val), A=literal(a_val),
+                B=literal(b_val),
+                C=literal(c_val),
+                A=literal(a_val),
             ),
             points=2,
         )
@@ -977,15 +986,28 @@ def cells() -> list:
                 (dx,) = rule_values(sigmoid_gradient, lambda g, a: g.sigmoid(a), [a_check], dout_check)
                 grading.expect_close("sigmoid_gradient: dx", dx, <<SIG>>, hint="sigma'(x) = sigma(x) (1 - sigma(x)), times dout.")
                 """,
-                A=literal(A_CHECK), BR=literal(B_ROW), BF=literal(B_FULL), W=literal(W_CHECK), D=literal(D_CHECK),
-                DM=literal(D_MATMUL), ADD_A=literal(add_vals[0]), ADD_B=literal(add_vals[1]), MUL_A=literal(mul_vals[0]),
-                MUL_B=literal(mul_vals[1]), MULB_B=literal(mulb_vals[1]), MM_A=literal(mm_vals[0]), MM_B=literal(mm_vals[1]),
-                SQ=literal(sq_vals[0]), SIG=literal(sig_vals[0]),
+                A=literal(A_CHECK),
+                BR=literal(B_ROW),
+                BF=literal(B_FULL),
+                W=literal(W_CHECK),
+                D=literal(D_CHECK),
+                DM=literal(D_MATMUL),
+                ADD_A=literal(add_vals[0]),
+                ADD_B=literal(add_vals[1]),
+                MUL_A=literal(mul_vals[0]),
+                MUL_B=literal(mul_vals[1]),
+                MULB_B=literal(mulb_vals[1]),
+                MM_A=literal(mm_vals[0]),
+                MM_B=literal(mm_vals[1]),
+                SQ=literal(sq_vals[0]),
+                SIG=literal(sig_vals[0]),
             ),
             points=2,
         )
     )
-    rule_helpers = REF_VALUES + '''
+    rule_helpers = (
+        REF_VALUES
+        + '''
 RefGraph = grading.reference("minitf.graph.Graph")
 RefSession = grading.reference("minitf.session.Session")
 
@@ -1016,6 +1038,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
             raise AssertionError(f"{label}: running the gradient of input {k} failed ({err}; inputs: {desc}).") from None
         grading.check_with_reference(label, value, ref_value, what=f"the gradient of input {k}", inputs=desc)
 '''
+    )
     rule_cases = {
         "add_gradient": """
             for trial in range(4):
@@ -1064,7 +1087,13 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
             """,
     }
     for task, body in rule_cases.items():
-        c.append(hidden_test(task, hidden(rule_helpers, body=_dedent(body)), points=1 if task in ("square_gradient", "sigmoid_gradient") else 2))
+        c.append(
+            hidden_test(
+                task,
+                hidden(rule_helpers, body=_dedent(body)),
+                points=1 if task in ("square_gradient", "sigmoid_gradient") else 2,
+            )
+        )
 
     # ---- 5b. SCE gradient
     sce_vals = reference_gradients(lambda g, z, y: g.softmax_cross_entropy(z, y), [LOGITS, LABELS], 1.0)
@@ -1123,7 +1152,10 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
                 grading.expect_close("dlogits with dout = 2.5", sce_gradient_value(2.5), <<G2>>,
                                      hint="the upstream gradient dout multiplies the whole result.")
                 """,
-                Z=literal(LOGITS), Y=literal(LABELS), G1=literal(sce_vals[0]), G2=literal(sce_vals2[0]),
+                Z=literal(LOGITS),
+                Y=literal(LABELS),
+                G1=literal(sce_vals[0]),
+                G2=literal(sce_vals2[0]),
             ),
             points=2,
         )
@@ -1346,7 +1378,12 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
     c.append(
         hidden_test(
             "gradients",
-            hidden(REF_VALUES, RANDOM_DAG, "from course.gradcheck import numerical_gradient, rel_error", body=_dedent(walk_body)),
+            hidden(
+                REF_VALUES,
+                RANDOM_DAG,
+                "from course.gradcheck import numerical_gradient, rel_error",
+                body=_dedent(walk_body),
+            ),
             points=3,
         )
     )
@@ -1523,7 +1560,12 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
                     raise AssertionError(f"50 more steps did not halve the loss: {losses[0]:.4f} -> {losses[-1]:.4f}.")
                 print(f"ok: 50 more steps lower the loss from {losses[0]:.4f} to {losses[-1]:.4f}")
                 """,
-                W0=literal(wr0), X=literal(xr), T=literal(tr), L0=literal(rl0), W1=literal(w_after), B1=literal(b_after),
+                W0=literal(wr0),
+                X=literal(xr),
+                T=literal(tr),
+                L0=literal(rl0),
+                W1=literal(w_after),
+                B1=literal(b_after),
             ),
             points=2,
         )
@@ -1701,7 +1743,11 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
                 grading.expect_close("gradient of smooth_max(x, 2.5) times 1.7", run([dx], {xm: x_check})[0], lecture_formula,
                                      hint="the lecture's formula s dy + alpha (diag(s) - s s^T) x dy; check the graph of smooth_max.")
                 """,
-                X=literal(X_MAX), S1=literal(s_vals[0]), S10=literal(s_vals[1]), R=literal(rows), SR=literal(s_rows),
+                X=literal(X_MAX),
+                S1=literal(s_vals[0]),
+                S10=literal(s_vals[1]),
+                R=literal(rows),
+                SR=literal(s_rows),
             ),
             points=2,
         )

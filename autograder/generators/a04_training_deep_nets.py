@@ -41,8 +41,18 @@ DWS = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.5, -0.5]), np.array([-2.0, 1
 NET_X = np.array([[1.0, 0.5, -1.0], [-0.5, 1.0, 2.0], [0.0, -1.0, 0.5], [2.0, 0.0, -0.5]])
 NET_Y = np.array([0, 2, 1, 2])
 EPOCH_X = np.array(
-    [[1.0, 0.5, -1.0], [-0.5, 1.0, 2.0], [0.0, -1.0, 0.5], [2.0, 0.0, -0.5], [0.5, 0.5, 0.5],
-     [-1.0, -1.0, 1.0], [1.5, -0.5, 0.0], [0.0, 2.0, -1.0], [-2.0, 0.5, 0.5], [1.0, 1.0, 1.0]]
+    [
+        [1.0, 0.5, -1.0],
+        [-0.5, 1.0, 2.0],
+        [0.0, -1.0, 0.5],
+        [2.0, 0.0, -0.5],
+        [0.5, 0.5, 0.5],
+        [-1.0, -1.0, 1.0],
+        [1.5, -0.5, 0.0],
+        [0.0, 2.0, -1.0],
+        [-2.0, 0.5, 0.5],
+        [1.0, 1.0, 1.0],
+    ]
 )
 EPOCH_Y = np.array([0, 2, 1, 2, 0, 1, 0, 2, 1, 0])
 X_DROP = np.array([[1.0, -2.0, 0.5, 3.0, -1.0], [0.5, 1.5, -0.5, 2.0, 1.0]])
@@ -304,7 +314,7 @@ def tiny_net():
             "train_step",
             helpers_src
             + fill(
-                '''
+                """
 
 x, y = <<x>>, <<y>>
 model = tiny_net()
@@ -323,7 +333,7 @@ grading.expect_close("first-layer weights after a second step", model.layers[0].
                      hint="call optimizer.zero_grad() before the backward pass: gradients accumulate (+=), so without it step 2 also applies step 1's gradient.")
 grading.expect_close("last-layer bias after a second step", model.layers[2].params["b"], <<b2>>,
                      hint="every parameter is updated by optimizer.step().")
-''',
+""",
                 x=literal(NET_X),
                 y=literal(NET_Y),
                 scores=literal(ts_scores),
@@ -415,7 +425,7 @@ grading.expect_close("last-layer bias after a second step", model.layers[2].para
             "train_epoch",
             helpers_src
             + fill(
-                '''
+                """
 
 X, y = <<X>>, <<y>>
 model = tiny_net()
@@ -430,7 +440,7 @@ grading.expect_close("first-layer weights after an epoch of batches of 4, 4 and 
                      hint="take the batches in the order order = rng.permutation(N) (here <<order>>): order[0:4], order[4:8], order[8:10].")
 grading.expect_close("mean loss of that epoch", mean_loss, <<loss>>,
                      hint="weight each batch's loss by its size and divide by N (not the plain mean of the three batch losses).")
-''',
+""",
                 X=literal(EPOCH_X),
                 y=literal(EPOCH_Y),
                 full=literal(full_loss),
@@ -593,7 +603,10 @@ grading.expect_close("w after a step with dw = 0 (the momentum term alone)", w2,
             + rule_visible(
                 "sgd_momentum",
                 mom_cfg,
-                ["step 1 is plain SGD: v = -0.1 dw.", "v <- 0.9 v - 0.1 dw with v from config['velocity'], then w + v."],
+                [
+                    "step 1 is plain SGD: v = -0.1 dw.",
+                    "v <- 0.9 v - 0.1 dw with v from config['velocity'], then w + v.",
+                ],
             ),
             points=1,
         )
@@ -708,7 +721,9 @@ _check_rule(nesterov, "nesterov",
                     "the cache is a running SUM of dw**2 kept in config['cache']; divide by sqrt(cache) + eps.",
                 ],
             )
-            + EPS_CHECK.replace("<<rule>>", "adagrad").replace("<<expected>>", literal(run_rule(optim.adagrad, {"learning_rate": 0.1, "eps": 0.5})[0])),
+            + EPS_CHECK.replace("<<rule>>", "adagrad").replace(
+                "<<expected>>", literal(run_rule(optim.adagrad, {"learning_rate": 0.1, "eps": 0.5})[0])
+            ),
             points=1,
         )
     )
@@ -832,7 +847,9 @@ _check_rule(adadelta, "adadelta",
                     "cache <- 0.9 cache + 0.1 dw**2, kept in config['cache'] (a leaky average, not a sum).",
                 ],
             )
-            + EPS_CHECK.replace("<<rule>>", "rmsprop").replace("<<expected>>", literal(run_rule(optim.rmsprop, {"learning_rate": 0.1, "eps": 0.5})[0])),
+            + EPS_CHECK.replace("<<rule>>", "rmsprop").replace(
+                "<<expected>>", literal(run_rule(optim.rmsprop, {"learning_rate": 0.1, "eps": 0.5})[0])
+            ),
             points=1,
         )
     )
@@ -1245,8 +1262,9 @@ grading.expect_close("decayed gradient 0 with weight_decay = 0", out_tuple[0], g
         )
     )
 
-    def init_cells(name: str, src: str, has_gain: bool, std_fn, hint_values: str, hint_std: str,
-                   hidden_points: int) -> None:
+    def init_cells(
+        name: str, src: str, has_gain: bool, std_fn, hint_values: str, hint_std: str, hidden_points: int
+    ) -> None:
         ref = getattr(init, name)
         vals = ref(init_shape, np.random.default_rng(0), dtype=np.float64)
         conv = ref((4, 3, 2, 2), np.random.default_rng(1), dtype=np.float64)
@@ -1732,7 +1750,12 @@ grading.check_forward_backward(dropconnect_forward, dropconnect_backward, "dropo
     bn_train = {"mode": "train"}
     out_bn, cache_bn = batchnorm.batchnorm_forward(X_BN, GAMMA_BN, BETA_BN, bn_train)
     dx_bn, dgamma_bn, dbeta_bn = batchnorm.batchnorm_backward(DOUT_BN, cache_bn)
-    bn_run = {"mode": "train", "momentum": 0.8, "running_mean": RUN_MEAN.copy(), "running_var": RUN_VAR.copy()}
+    bn_run = {
+        "mode": "train",
+        "momentum": 0.8,
+        "running_mean": RUN_MEAN.copy(),
+        "running_var": RUN_VAR.copy(),
+    }
     batchnorm.batchnorm_forward(X_BN, GAMMA_BN, BETA_BN, bn_run)
     bn_eval = {"mode": "eval", "running_mean": RUN_MEAN.copy(), "running_var": RUN_VAR.copy()}
     out_eval, cache_eval = batchnorm.batchnorm_forward(X_BN, GAMMA_BN, BETA_BN, bn_eval)

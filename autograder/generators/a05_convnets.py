@@ -82,6 +82,7 @@ def _inputs(rng):
 """
 CONV_DESCRIBE = "f\"x of shape {inputs['x'].shape}, w of shape {inputs['w'].shape}, stride={inputs['stride']}, pad={inputs['pad']}\""
 
+
 def conv_pair_hidden(kind: str, trials: int) -> str:
     """Hidden-test source for a convolution pair (conv_forward_<kind> / conv_backward_<kind>).
 
@@ -91,7 +92,9 @@ def conv_pair_hidden(kind: str, trials: int) -> str:
     then central-difference gradient checks of the student's pair on random stride and padding.
     """
     fwd, bwd = f"conv_forward_{kind}", f"conv_backward_{kind}"
-    return CONV_INPUTS + f"""
+    return (
+        CONV_INPUTS
+        + f"""
 ref_forward = grading.reference("convolution.{fwd}")
 ref_backward = grading.reference("convolution.{bwd}")
 for trial in range({trials}):
@@ -114,6 +117,7 @@ for trial in range(2):
                context=f"{bwd}, stride {{inputs['stride']}}, pad {{inputs['pad']}}")
 print("ok: {bwd} agrees with the reference on {trials} random input sets and passes 2 gradient checks")
 """
+    )
 
 
 POOL_INPUTS = """
@@ -299,7 +303,9 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         hidden_test(
             "conv_forward_naive",
-            forward_hidden("conv_forward_naive", "convolution.conv_forward_naive", CONV_INPUTS, CONV_DESCRIBE),
+            forward_hidden(
+                "conv_forward_naive", "convolution.conv_forward_naive", CONV_INPUTS, CONV_DESCRIBE
+            ),
             points=3,
         )
     )
@@ -653,12 +659,16 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         hidden_test(
             "conv_forward_im2col",
-            forward_hidden("conv_forward_im2col", "convolution.conv_forward_im2col", CONV_INPUTS, CONV_DESCRIBE, trials=4),
+            forward_hidden(
+                "conv_forward_im2col", "convolution.conv_forward_im2col", CONV_INPUTS, CONV_DESCRIBE, trials=4
+            ),
             points=2,
         )
     )
 
-    dx_i, dw_i, db_i = convolution.conv_backward_im2col(DOUT_CONV, convolution.conv_forward_im2col(X_CONV, W_CONV, B_CONV, 2, 1)[1])
+    dx_i, dw_i, db_i = convolution.conv_backward_im2col(
+        DOUT_CONV, convolution.conv_forward_im2col(X_CONV, W_CONV, B_CONV, 2, 1)[1]
+    )
     c.append(
         markdown(
             r"""
@@ -930,7 +940,9 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     pool22 = pooling.max_pool_forward(X_POOL, 2, 2)
     pool31 = pooling.max_pool_forward(X_POOL, 3, 1)[0]
     x_pool5 = X_POOL[:, :1].copy()
-    x_pool5 = np.pad(x_pool5, ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=100.0)  # (1, 1, 5, 5), the floor drops the 100s
+    x_pool5 = np.pad(
+        x_pool5, ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=100.0
+    )  # (1, 1, 5, 5), the floor drops the 100s
     pool5 = pooling.max_pool_forward(x_pool5, 2, 2)[0]
     c.append(
         markdown(

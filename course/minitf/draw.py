@@ -79,8 +79,14 @@ def draw_graph(
         for inp in node.inputs:
             ax.add_patch(
                 FancyArrowPatch(
-                    positions[inp], (x, y), arrowstyle="-|>", mutation_scale=12, color="#636363",
-                    shrinkA=14, shrinkB=14, linewidth=1.0,
+                    positions[inp],
+                    (x, y),
+                    arrowstyle="-|>",
+                    mutation_scale=12,
+                    color="#636363",
+                    shrinkA=14,
+                    shrinkB=14,
+                    linewidth=1.0,
                 )
             )
     for node, (x, y) in positions.items():
@@ -89,7 +95,13 @@ def draw_graph(
             label += f"\nx{counts.get(node, 0)}"
         colour = GRADIENT_COLOUR if node.is_gradient else COLOURS[node.kind]
         ax.text(
-            x, y, label, ha="center", va="center", fontsize=8, zorder=3,
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=8,
+            zorder=3,
             bbox={"boxstyle": "round,pad=0.3", "facecolor": colour, "edgecolor": "#252525"},
         )
     xs = [x for x, _ in positions.values()] or [0.0]
