@@ -93,15 +93,16 @@ def test_train_charlm_script_reaches_2_3_nats_per_character_within_300_steps():
     # before NumPy is imported; with two threads on a loaded machine training was 15x slower).
     # Measured on one core of a shared machine: 2.31 nats/char after 100 steps, 1.97 after 300 (19 s);
     # the best n-gram baseline is 1.73 and the full 5-minute run goes well below it. The bound holds
-    # from about step 100, so it survives a machine slow enough that the 45 s budget stops training early.
+    # from about step 100. The 100 s time cap is only a safety net: on any ordinary machine the 300-step
+    # budget ends training, so the asserted number does not depend on how loaded the machine is.
     script = Path(__file__).resolve().parents[1] / "scripts" / "train_charlm.py"
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, str(script), "--budget", "45", "--max-steps", "300", "--no-baseline"],
+        [sys.executable, str(script), "--budget", "100", "--max-steps", "300", "--no-baseline"],
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=180,
         check=True,
     )
     fields = dict(item.split("=") for item in result.stdout.strip().splitlines()[-1].split())
