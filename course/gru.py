@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from course.backend import get_array_module
+from course.init import orthogonal
 from course.module import Module
 from course.validation import check_array
 
@@ -166,11 +167,7 @@ def gru_init(
     Returns Wx (D, 3H), Wh (H, 3H), b (3H,).
     """
     Wx = rng.standard_normal((D, 3 * H)) / np.sqrt(D)
-    blocks = []
-    for _ in range(3):
-        q, r = np.linalg.qr(rng.standard_normal((H, H)))
-        blocks.append(q * np.sign(np.diag(r)))
-    Wh = np.concatenate(blocks, axis=1)
+    Wh = np.concatenate([orthogonal((H, H), rng, np.float64) for _ in range(3)], axis=1)
     return Wx.astype(dtype), Wh.astype(dtype), np.zeros(3 * H, dtype=dtype)
 
 

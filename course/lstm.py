@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from course.backend import get_array_module
+from course.init import orthogonal
 from course.module import Module
 from course.validation import check_array
 
@@ -318,11 +319,7 @@ def lstm_init(
     """
     # BEGIN GRADED a06.lstm_init
     Wx = rng.standard_normal((D, 4 * H)) / np.sqrt(D)
-    blocks = []
-    for _ in range(4):
-        q, r = np.linalg.qr(rng.standard_normal((H, H)))
-        blocks.append(q * np.sign(np.diag(r)))
-    Wh = np.concatenate(blocks, axis=1)
+    Wh = np.concatenate([orthogonal((H, H), rng, np.float64) for _ in range(4)], axis=1)
     b = np.zeros(4 * H)
     b[H : 2 * H] = forget_bias
     return Wx.astype(dtype), Wh.astype(dtype), b.astype(dtype)

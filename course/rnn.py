@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from course.backend import get_array_module
+from course.init import orthogonal
 from course.module import Module
 from course.validation import check_array
 
@@ -148,8 +149,7 @@ def rnn_init(
     Returns Wx (D, H), Wh (H, H), b (H,).
     """
     Wx = rng.standard_normal((D, H)) / np.sqrt(D)
-    q, r = np.linalg.qr(rng.standard_normal((H, H)))
-    Wh = q * np.sign(np.diag(r))  # the sign fix makes q uniformly distributed over orthogonal matrices
+    Wh = orthogonal((H, H), rng, np.float64)
     return Wx.astype(dtype), Wh.astype(dtype), np.zeros(H, dtype=dtype)
 
 
