@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from course.backend import get_array_module
+from course.elementwise import unbroadcast
 from course.validation import check_array
 
 if TYPE_CHECKING:
@@ -32,30 +33,6 @@ Grads = list["Node | None"]
 def _shape(value: Any) -> tuple[int, ...]:
     """Shape of an array or of a Python scalar (``()``)."""
     return tuple(np.shape(value))
-
-
-def unbroadcast(x: Any, shape: tuple[int, ...]) -> Any:
-    """Sum ``x`` over the axes that broadcasting added or stretched, so that the result has ``shape``.
-
-    Leading axes that broadcasting prepended are summed away; axes where ``shape`` has 1 are summed with
-    keepdims. This is the gradient of broadcasting: a value copied k times receives the sum of k gradients.
-    """
-    xp = get_array_module(x)
-    x = xp.asarray(x)
-    extra = x.ndim - len(shape)
-    if extra > 0:
-        x = x.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and x.shape[i] != 1)
-    if stretched:
-        x = x.sum(axis=stretched, keepdims=True)
-    return x
-
-
-def _expand(value: Any, axis: int | tuple[int, ...] | None, keepdims: bool) -> Any:
-    """Re-insert the axes a reduction removed, so the reduced value broadcasts against its input."""
-    if axis is None or keepdims:
-        return value
-    return get_array_module(value).expand_dims(value, axis)
 
 
 class Op:
@@ -417,7 +394,7 @@ class SumTo(Op):
     name = "sum_to"
 
     def forward(self, x: Any, like: Any) -> Any:
-        return unbroadcast(x, _shape(like))
+        return unbroadcast(get_array_module(x).asarray(x), _shape(like))
 
     def gradient(self, g: Graph, node: Node, dout: Node) -> Grads:
         """The adjoint of a sum over copies is copying: broadcast dout back to x's shape."""
