@@ -22,12 +22,12 @@ The three implementations agree to round-off:
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 import numpy as np
 
 from course.backend import get_array_module
+from course.init import he_normal
 from course.module import Module
 from course.validation import check_array, check_positive
 
@@ -451,7 +451,8 @@ def conv_as_matrix(w: Any, input_shape: tuple[int, int, int], stride: int = 1, p
 class Conv2d(Module):
     """A convolution layer holding ``w`` (F, C, k, k) and ``b`` (F,), computed with the im2col pair.
 
-    Weights start He-normal, std sqrt(2 / (C k k)) (the fan-in of one output unit); the bias at zero.
+    Weights start He-normal (``course.init.he_normal``), std sqrt(2 / (C k k)), the fan-in of one output
+    unit; the bias at zero.
     ``rng`` is a ``numpy.random.Generator`` or an int seed (None means seed 0).
     """
 
@@ -470,12 +471,8 @@ class Conv2d(Module):
         _check_hyper("Conv2d", stride, pad)
         check_positive("Conv2d", "kernel_size", kernel_size)
         self.stride, self.pad = stride, pad
-        rng = (
-            rng if isinstance(rng, np.random.Generator) else np.random.default_rng(0 if rng is None else rng)
-        )
-        shape = (out_channels, in_channels, kernel_size, kernel_size)
-        std = math.sqrt(2.0 / (in_channels * kernel_size * kernel_size))
-        self.add_param("w", (rng.standard_normal(shape) * std).astype(dtype))
+        rng = np.random.default_rng(0 if rng is None else rng)  # a Generator passes through unchanged
+        self.add_param("w", he_normal((out_channels, in_channels, kernel_size, kernel_size), rng, dtype))
         self.add_param("b", np.zeros(out_channels, dtype=dtype))
 
     def forward(self, x: Any) -> Any:

@@ -82,9 +82,7 @@ class ResidualBlock(Module):
         self, channels: int, *, rng: np.random.Generator | int | None = None, dtype: Any = np.float32
     ):
         super().__init__()
-        rng = (
-            rng if isinstance(rng, np.random.Generator) else np.random.default_rng(0 if rng is None else rng)
-        )
+        rng = np.random.default_rng(0 if rng is None else rng)  # a Generator passes through unchanged
         self.children["conv1"] = Conv2d(channels, channels, 3, 1, 1, rng=rng, dtype=dtype)
         self.children["conv2"] = Conv2d(channels, channels, 3, 1, 1, rng=rng, dtype=dtype)
 
