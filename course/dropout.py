@@ -22,9 +22,13 @@ from course.module import Module
 from course.validation import check_array, check_choice
 
 
-def _check_dropout_args(func: str, p: float, mode: str, rng: Any) -> None:
+def _check_p(func: str, p: float) -> None:
     if not 0 <= p < 1:
         raise ValueError(f"{func}: p (the drop probability) must be in [0, 1), got {p!r}")
+
+
+def _check_dropout_args(func: str, p: float, mode: str, rng: Any) -> None:
+    _check_p(func, p)
     check_choice(func, "mode", mode, ("train", "eval"))
     if mode == "train" and not isinstance(rng, np.random.Generator):
         raise ValueError(f"{func}: rng must be a numpy.random.Generator in 'train' mode, got {rng!r}")
@@ -141,8 +145,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p (the drop probability) must be in [0, 1), got {p!r}")
+        _check_p("Dropout", p)
         self.p = p
         self.rng = np.random.default_rng(0 if rng is None else rng)
 
