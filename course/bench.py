@@ -155,9 +155,9 @@ def mlp_step_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
     """One training step of a 784-512-10 ReLU MLP on N = 128 (float32): affine-relu-affine, fused
     softmax cross-entropy, backward, in-place SGD update. Bar: <= 1.0x PyTorch.
 
-    Two NumPy rows: the course pairs as they are, and the same step without the gradient of the input
-    images. ``affine_backward`` always returns dx; PyTorch skips it for an input that does not require
-    grad, and for the first layer that product is as large as the forward one.
+    Two NumPy rows: the step without the gradient of the input images (``need_dx=False``, as PyTorch
+    skips it for an input that does not require grad), and the same step with it; for the first layer
+    that product is as large as the forward one.
     """
     from course.activations import relu_backward, relu_forward  # noqa: PLC0415  (cases import lazily)
     from course.affine import affine_backward, affine_forward  # noqa: PLC0415
@@ -180,29 +180,19 @@ def mlp_step_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
             g *= lr
             params[name] -= g
 
-    def ours_with_dx() -> None:
+    def ours(need_dx: bool = False) -> None:
         a, c1 = affine_forward(x, params["w1"], params["b1"])
         h, c2 = relu_forward(a)
         scores, c3 = affine_forward(h, params["w2"], params["b2"])
         _, dscores = softmax_cross_entropy(scores, y)
         dh, dw2, db2 = affine_backward(dscores, c3)
         da = relu_backward(dh, c2)
-        _, dw1, db1 = affine_backward(da, c1)
-        sgd_in_place({"w1": dw1, "b1": db1, "w2": dw2, "b2": db2})
-
-    def ours() -> None:
-        a, c1 = affine_forward(x, params["w1"], params["b1"])
-        h, c2 = relu_forward(a)
-        scores, c3 = affine_forward(h, params["w2"], params["b2"])
-        _, dscores = softmax_cross_entropy(scores, y)
-        dh, dw2, db2 = affine_backward(dscores, c3)
-        da = relu_backward(dh, c2)
-        _, dw1, db1 = affine_backward(da, c1, need_dx=False)  # like torch: the input needs no gradient
+        _, dw1, db1 = affine_backward(da, c1, need_dx=need_dx)  # like torch by default: no input gradient
         sgd_in_place({"w1": dw1, "b1": db1, "w2": dw2, "b2": db2})
 
     w1, w2 = params["w1"], params["w2"]
 
-    def gemm() -> None:  # the six products of ``ours_with_dx``
+    def gemm() -> None:  # the six products of ``ours(need_dx=True)``
         a = x @ w1
         s = a @ w2
         d = s @ w2.T
@@ -219,7 +209,7 @@ def mlp_step_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
 
     fns = {
         "numpy, course pairs": ours,
-        "numpy, pairs + input grad": ours_with_dx,
+        "numpy, pairs + input grad": lambda: ours(need_dx=True),
         "GEMMs only": gemm,
         "GEMMs only, no input grad": gemm_no_dx,
     }
