@@ -19,13 +19,14 @@ Dim = int | str | None
 
 
 def _fmt(expected: Sequence[Dim], bound: dict[str, int]) -> str:
-    letters = ", ".join("*" if d is None else str(d) for d in expected)
-    values = ", ".join(
-        "*" if d is None else str(bound.get(d, "*")) if isinstance(d, str) else str(d) for d in expected
-    )
-    if letters == values:
-        return f"({letters}{',' if len(expected) == 1 else ''})"
-    return f"({letters}{',' if len(expected) == 1 else ''}) = ({values}{',' if len(expected) == 1 else ''})"
+    """'(D, M) = (12, *)': the letters, then their bound values where any letter is bound."""
+
+    def tup(items: list[str]) -> str:
+        return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+
+    letters = ["*" if d is None else str(d) for d in expected]
+    values = [str(bound.get(d, "*")) if isinstance(d, str) else s for d, s in zip(expected, letters)]
+    return tup(letters) if letters == values else f"{tup(letters)} = {tup(values)}"
 
 
 def check_array(
