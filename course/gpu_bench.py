@@ -45,7 +45,6 @@ from course.data.text import CharVocab
 from course.kernels.lstm_cell import FusedLSTM, lstm_cell_backward, lstm_cell_forward
 from course.kernels.matmul import matmul_register_blocked, matmul_tiled
 from course.kernels.softmax import softmax_rows
-from course.module import Module
 from course.optim import Optimizer, adam
 from course.tbptt import chunk_loss_fn
 
@@ -251,20 +250,12 @@ def bench_softmax(sizes: Sizes, xp: ModuleType, sync: Callable[[], None]) -> lis
     ]  # fmt: skip
 
 
-def _move_module(module: Module, xp: ModuleType) -> None:
-    """Put every parameter and gradient of ``module`` and its children on the device of ``xp``."""
-    module.params = {name: xp.asarray(p) for name, p in module.params.items()}
-    module.grads = {name: xp.asarray(g) for name, g in module.grads.items()}
-    for child in module.children.values():
-        _move_module(child, xp)
-
-
 def _course_lm_step(sizes: Sizes, xp: ModuleType, fused: bool) -> Callable[[], float]:
     vocab = CharVocab("".join(chr(32 + i) for i in range(sizes.lm_v)))
     model = CharLM(vocab, embed_dim=sizes.lm_e, hidden_dim=sizes.lm_h, rng=0)
     if fused:
         model.children["rnn"] = FusedLSTM(sizes.lm_e, sizes.lm_h, rng=0, backend="cuda")
-    _move_module(model, xp)
+    model.to("cpu" if xp is np else "gpu")
     optimizer = Optimizer(model, adam, max_grad_norm=5.0, learning_rate=3e-3)
     ids = xp.asarray(np.random.default_rng(4).integers(0, sizes.lm_v, (sizes.lm_n, sizes.lm_t + 1)))
     inputs, targets = ids[:, :-1], ids[:, 1:]
