@@ -14,11 +14,11 @@ import numpy as np
 from course.validation import check_array
 
 
-def _broadcast_shape(func: str, x: Any, y: Any) -> tuple[int, ...]:
+def _check_broadcastable(func: str, x: Any, y: Any) -> None:
     check_array(func, "x", x, dtype_kind="f")
     check_array(func, "y", y, dtype_kind="f")
     try:
-        return np.broadcast_shapes(x.shape, y.shape)
+        np.broadcast_shapes(x.shape, y.shape)
     except ValueError:
         raise ValueError(
             f"{func}: x and y must have broadcastable shapes, got x {tuple(x.shape)} and y {tuple(y.shape)}"
@@ -55,7 +55,7 @@ def add_forward(x: Any, y: Any) -> tuple[Any, tuple]:
     - out: shape S.
     - cache: (x.shape, y.shape): the sum's local derivative is 1, so only the shapes are needed.
     """
-    _broadcast_shape("add_forward", x, y)
+    _check_broadcastable("add_forward", x, y)
     # BEGIN GRADED a02.add_forward
     return x + y, (x.shape, y.shape)
     # END GRADED
@@ -88,7 +88,7 @@ def multiply_forward(x: Any, y: Any) -> tuple[Any, tuple]:
     - out: shape S.
     - cache: (x, y): each input's derivative is the other input.
     """
-    _broadcast_shape("multiply_forward", x, y)
+    _check_broadcastable("multiply_forward", x, y)
     # BEGIN GRADED a02.multiply_forward
     return x * y, (x, y)
     # END GRADED
