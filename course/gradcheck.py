@@ -13,6 +13,10 @@ Formulas:
 Thresholds: in float64 with h = 1e-5 a correct smooth backward gives relative errors around 1e-9 to 1e-11;
 ``DEFAULT_TOL = 1e-7`` leaves two orders of margin and still catches a wrong term, which gives O(1) errors.
 Gradient checks need float64 (in float32 the round-off eps/h ~ 1e-2 swamps everything).
+
+``rel_error``, ``numerical_gradient`` and ``numerical_gradient_array`` are what assignment 02 asks students
+to write, so they are graded regions: in the a01 and a02 student editions they raise NotImplementedError
+(and the checks built on them with it); from a03 on they work.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ def rel_error(x: Any, y: Any) -> float:
         raise ValueError(f"rel_error: shapes differ, {x.shape} vs {y.shape}")
     if x.size == 0:
         return 0.0
+    # BEGIN GRADED a02.rel_error
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+    # END GRADED
 
 
 def numerical_gradient(f: Callable[[], float], x: Any, h: float = DEFAULT_H) -> Any:
@@ -44,10 +50,11 @@ def numerical_gradient(f: Callable[[], float], x: Any, h: float = DEFAULT_H) -> 
     ``f`` takes no arguments and reads ``x``, which is perturbed in place one element at a time and
     restored, so ``f`` may close over it (as ``lambda: loss(x, w)``). Returns an array shaped like ``x``.
     """
-    xp = get_array_module(x)
-    grad = xp.zeros(x.shape, dtype=np.float64)
     if not x.flags.c_contiguous:
         raise ValueError("numerical_gradient: x must be C-contiguous so it can be perturbed in place")
+    # BEGIN GRADED a02.numerical_gradient
+    xp = get_array_module(x)
+    grad = xp.zeros(x.shape, dtype=np.float64)
     flat, gflat = x.reshape(-1), grad.reshape(-1)  # views: writing flat[i] perturbs x
     for i in range(x.size):
         old = flat[i].item()
@@ -58,6 +65,7 @@ def numerical_gradient(f: Callable[[], float], x: Any, h: float = DEFAULT_H) -> 
         flat[i] = old
         gflat[i] = (f_plus - f_minus) / (2 * h)
     return grad
+    # END GRADED
 
 
 def numerical_gradient_array(f: Callable[[], Any], x: Any, dout: Any, h: float = DEFAULT_H) -> Any:
@@ -65,8 +73,10 @@ def numerical_gradient_array(f: Callable[[], Any], x: Any, dout: Any, h: float =
 
     ``dout`` is the upstream gradient, shaped like f's output. ``x`` is perturbed in place and restored.
     """
+    # BEGIN GRADED a02.numerical_gradient_array
     xp = get_array_module(x, dout)
     return numerical_gradient(lambda: float(xp.sum(xp.asarray(f()) * dout)), x, h)
+    # END GRADED
 
 
 def assert_gradient_close(
