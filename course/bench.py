@@ -161,6 +161,7 @@ def mlp_step_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
     """
     from course.activations import relu_backward, relu_forward  # noqa: PLC0415  (cases import lazily)
     from course.affine import affine_backward, affine_forward  # noqa: PLC0415
+    from course.init import he_normal  # noqa: PLC0415
     from course.losses import softmax_cross_entropy  # noqa: PLC0415
 
     N, D, H, C = (8, 20, 16, 4) if tiny else (128, 784, 512, 10)
@@ -169,9 +170,9 @@ def mlp_step_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
     x = rng.standard_normal((N, D)).astype(np.float32)
     y = rng.integers(0, C, size=N)
     params = {
-        "w1": (rng.standard_normal((D, H)) * np.sqrt(2 / D)).astype(np.float32),
+        "w1": he_normal((D, H), rng),
         "b1": np.zeros(H, dtype=np.float32),
-        "w2": (rng.standard_normal((H, C)) * np.sqrt(2 / H)).astype(np.float32),
+        "w2": he_normal((H, C), rng),
         "b2": np.zeros(C, dtype=np.float32),
     }
 
@@ -249,10 +250,11 @@ def conv_case(
     against torch.nn.functional.conv2d (input, weight and bias all requiring grad, as for a layer inside
     a network), and against the same batched GEMMs on ready-made columns, chunk by chunk as ours."""
     from course import convolution  # noqa: PLC0415
+    from course.init import he_normal  # noqa: PLC0415
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W)).astype(np.float32)
-    w = (rng.standard_normal((F, C, k, k)) * np.sqrt(2 / (C * k * k))).astype(np.float32)
+    w = he_normal((F, C, k, k), rng)
     b = np.zeros(F, dtype=np.float32)
     out, _ = convolution.conv_forward_im2col(x, w, b, 1, pad)
     dout = rng.standard_normal(out.shape).astype(np.float32)
