@@ -17,8 +17,8 @@ Masks are boolean "keep" arrays: True where a position may be attended to. A mas
 score -inf, so its weight is exactly 0 (the lecture's "+ mask" with mask entries 0 or -inf). Every row
 must keep at least one position.
 
-The softmax backward used throughout: for a = softmax(u) and upstream da,
-du = a * (da - sum_j a_j da_j).
+The softmax backward used throughout (``course.losses.softmax_backward``): for a = softmax(u) and
+upstream da, du = a * (da - sum_j a_j da_j); a masked position has a = 0, so its du is 0 too.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import math
 from typing import Any
 
 from course.backend import get_array_module
+from course.losses import softmax, softmax_backward
 from course.validation import check_array
 
 
@@ -44,15 +45,8 @@ def masked_softmax(u: Any, mask: Any = None) -> Any:
     if mask is not None:
         if not bool(xp.all(xp.any(xp.broadcast_to(mask, u.shape), axis=-1))):
             raise ValueError("masked_softmax: every row of the mask must keep at least one position")
-        u = xp.where(mask, u, -xp.inf)
-    # Subtracting the row maximum keeps exp() <= 1 (no overflow); masked -inf entries become exp(-inf) = 0.
-    e = xp.exp(u - u.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _softmax_backward(da: Any, a: Any) -> Any:
-    """du for a = softmax(u): du = a * (da - sum(a * da)); masked positions have a = 0, so du = 0 there."""
-    return a * (da - (a * da).sum(axis=-1, keepdims=True))
+        u = xp.where(mask, u, -xp.inf)  # exp(-inf - max) = 0: a masked weight is exactly 0
+    return softmax(u, axis=-1)
 
 
 def _read(a: Any, E: Any) -> Any:
@@ -134,7 +128,7 @@ def position_attention_backward(dcontext: Any, da: Any, cache: tuple) -> tuple[A
     # BEGIN GRADED a07.position_attention_backward
     da_read, dE = _read_backward(dcontext, a, E)
     da_total = da_read if da is None else da_read + da  # a feeds both the read and the weights output
-    du = _softmax_backward(da_total, a)  # (N, T)
+    du = softmax_backward(da_total, a)  # (N, T)
     dmu = (du * offset).sum(axis=1) / sigma**2  # (N,)
     dsigma = (du * offset**2).sum(axis=1) / sigma**3  # (N,)
     return dE, dmu, dsigma
@@ -183,7 +177,7 @@ def dot_attention_backward(dcontext: Any, da: Any, cache: tuple) -> tuple[Any, A
     # BEGIN GRADED a07.dot_attention_backward
     da_read, dE = _read_backward(dcontext, a, E)
     da_total = da_read if da is None else da_read + da
-    du = _softmax_backward(da_total, a)  # (N, T)
+    du = softmax_backward(da_total, a)  # (N, T)
     dE += du[:, :, None] * d[:, None, :]  # score path: du_j/dE_j = d
     dd = (du[:, None, :] @ E)[:, 0, :]  # (N, H): sum_j du_j e_j
     return dE, dd
@@ -252,7 +246,7 @@ def additive_attention_step_backward(dcontext: Any, da: Any, cache: tuple) -> tu
     # BEGIN GRADED a07.additive_attention_step_backward
     da_read, dE = _read_backward(dcontext, a, E)
     da_total = da_read if da is None else da_read + da
-    du = _softmax_backward(da_total, a)  # (N, T)
+    du = softmax_backward(da_total, a)  # (N, T)
     dv = hidden.reshape(-1, hidden.shape[-1]).T @ du.reshape(-1)  # (A,): sum over n, j of du_nj hidden_nj
     # dpre = du_j v * (1 - hidden^2) (tanh' read from the output), built in one buffer: called every step
     dpre = hidden * hidden  # (N, T, A)
@@ -398,7 +392,7 @@ def self_attention_backward(dout: Any, dA: Any, cache: tuple) -> tuple[Any, Any,
     dA_total = dout @ V.transpose(0, 2, 1)  # (N, T, T)
     if dA is not None:
         dA_total = dA_total + dA
-    dS = _softmax_backward(dA_total, A) * scale  # (N, T, T), with the 1/sqrt(dk) folded in
+    dS = softmax_backward(dA_total, A) * scale  # (N, T, T), with the 1/sqrt(dk) folded in
     dQ = dS @ K  # (N, T, dk)
     dK = dS.transpose(0, 2, 1) @ Q  # (N, T, dk)
     X2 = X.reshape(-1, X.shape[-1])  # (N*T, D)
@@ -465,7 +459,7 @@ def ntm_content_addressing_backward(dw: Any, cache: tuple) -> tuple[Any, Any, An
     check_array("ntm_content_addressing_backward", "dw", dw, w.shape, dtype_kind="f")
     xp = get_array_module(dw, M)
     # BEGIN GRADED a07.ntm_content_addressing_backward
-    du = _softmax_backward(dw, w)  # (N, R)
+    du = softmax_backward(dw, w)  # (N, R)
     dbeta = (du * cos).sum(axis=1)  # (N,)
     dbeta_hat = dbeta / (1 + xp.exp(-beta_hat))  # softplus' = sigmoid
     dcos = du * beta[:, None]  # (N, R)

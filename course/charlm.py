@@ -20,6 +20,7 @@ import numpy as np
 from course.backend import get_array_module
 from course.data.text import CharVocab
 from course.embedding import Embedding
+from course.losses import softmax
 from course.lstm import LSTM
 from course.module import Module
 from course.optim import Optimizer, adam
@@ -112,9 +113,7 @@ def sample_next(
         masked = np.full_like(logits, -np.inf)
         masked[keep] = logits[keep]
         logits = masked
-    p = np.exp(logits - logits.max())
-    p /= p.sum()
-    return int(rng.choice(logits.size, p=p))
+    return int(rng.choice(logits.size, p=softmax(logits)))
     # END GRADED
 
 

@@ -329,8 +329,8 @@ def augment_tsp(
     new_tours = np.take_along_axis(inverse, tours, axis=1)
     sym = rng.integers(0, 8, size=B)
     x, y = new_points[:, :, 0], new_points[:, :, 1]
-    x, y = np.where((sym & 1)[:, None] == 1, 1 - x, x), y
-    x, y = x, np.where((sym & 2)[:, None] == 2, 1 - y, y)
+    x = np.where((sym & 1)[:, None] == 1, 1 - x, x)
+    y = np.where((sym & 2)[:, None] == 2, 1 - y, y)
     swap = (sym & 4)[:, None] == 4
     new_points = np.stack([np.where(swap, y, x), np.where(swap, x, y)], axis=-1)
     return new_points, canonical_tour(new_points, new_tours)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from course.backend import get_array_module
+from course.losses import softmax
 from course.validation import check_array, check_positive
 
 StepFn = Callable[[Any, Any], tuple[Any, Any]]
@@ -131,9 +132,7 @@ def sample_decode(
     for t in range(max_len):
         log_probs, state = step_fn(prev, state)
         lp = _host_log_probs("sample_decode", log_probs, n)  # (n, V)
-        z = lp / temperature
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        p = softmax(lp / temperature, axis=1)  # (n, V)
         # inverse-CDF sampling with one uniform per row, vectorised over the rows; the minimum guards
         # against a cumulative sum that ends at 1 - 1e-16
         drawn = np.minimum((p.cumsum(axis=1) < rng.random(n)[:, None]).sum(axis=1), lp.shape[1] - 1)

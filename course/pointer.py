@@ -463,8 +463,7 @@ class PointerNetwork(Module):
         dtype: Any = np.float32,
     ) -> None:
         super().__init__()
-        if not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(0 if rng is None else rng)
+        rng = np.random.default_rng(0 if rng is None else rng)
         for name, value in init_pointer_params(F, D, H, A, rng, dtype).items():
             self.add_param(name, value)
         self.closed = closed

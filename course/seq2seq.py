@@ -31,6 +31,7 @@ from course.attention import additive_attention_step_backward, additive_attentio
 from course.backend import get_array_module
 from course.decoding import beam_search, greedy_decode
 from course.embedding import word_embedding_backward, word_embedding_forward
+from course.losses import log_softmax
 from course.lstm import lstm_backward, lstm_forward, lstm_init, lstm_step_backward, lstm_step_forward
 from course.module import Module
 from course.optim import Optimizer, adam
@@ -276,7 +277,7 @@ class Seq2Seq(Module):
         dtype: Any = np.float32,
     ) -> None:
         super().__init__()
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        rng = np.random.default_rng(rng)  # a Generator passes through unchanged
         for name, value in init_seq2seq_params(
             src_vocab, tgt_vocab, embed_dim, hidden_dim, attn_dim, rng, dtype
         ).items():
@@ -303,9 +304,7 @@ class Seq2Seq(Module):
         y_emb = self.params["tgt_embed"][xp.asarray(prev_tokens)]  # (B, E)
         h, c, context, _, _ = decoder_step_forward(y_emb, h, c, enc, keys, src_mask, self.params)
         logits = xp.concatenate([h, context], axis=1) @ self.params["out_W"] + self.params["out_b"]  # (B, Vt)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-        return log_probs, (h, c, enc, keys, src_mask)
+        return log_softmax(logits, axis=1), (h, c, enc, keys, src_mask)
 
     def greedy(self, src: Any, src_mask: Any, max_len: int) -> np.ndarray:
         """Greedy outputs (N, max_len) int64; after the end id the end id repeats."""
@@ -389,7 +388,7 @@ def train_seq2seq(
     """
     check_positive("train_seq2seq", "steps", steps)
     check_positive("train_seq2seq", "batch_size", batch_size)
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    rng = np.random.default_rng(rng)  # a Generator passes through unchanged
     optimizer = Optimizer(model, adam, learning_rate=learning_rate, max_grad_norm=max_grad_norm)
     decay = (final_learning_rate / learning_rate) ** (1 / steps) if final_learning_rate else 1.0
     losses: list[float] = []

@@ -98,10 +98,6 @@ class Vocab:
         return "".join(out)
 
 
-def _rng(seed: int | np.random.Generator) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
 def _random_strings(n: int, rng: np.random.Generator, min_len: int, max_len: int, alphabet: str) -> list[str]:
     lengths = rng.integers(min_len, max_len + 1, size=n)
     return ["".join(rng.choice(list(alphabet), size=int(L))) for L in lengths]
@@ -112,7 +108,7 @@ def reversal_pairs(
 ) -> list[tuple[str, str]]:
     """``n`` pairs (s, reversed s), s a uniform string over ``alphabet`` of length min_len .. max_len."""
     check_positive("reversal_pairs", "min_len", min_len)
-    rng = _rng(seed)
+    rng = np.random.default_rng(seed)
     return [(s, s[::-1]) for s in _random_strings(n, rng, min_len, max_len, alphabet)]
 
 
@@ -121,14 +117,14 @@ def sorting_pairs(
 ) -> list[tuple[str, str]]:
     """``n`` pairs (s, sorted s)."""
     check_positive("sorting_pairs", "min_len", min_len)
-    rng = _rng(seed)
+    rng = np.random.default_rng(seed)
     return [(s, "".join(sorted(s))) for s in _random_strings(n, rng, min_len, max_len, alphabet)]
 
 
 def addition_pairs(n: int, seed: int | np.random.Generator, max_digits: int = 3) -> list[tuple[str, str]]:
     """``n`` pairs ("a+b", "a+b evaluated"), a and b with 1 to ``max_digits`` digits (no leading zeros)."""
     check_positive("addition_pairs", "max_digits", max_digits)
-    rng = _rng(seed)
+    rng = np.random.default_rng(seed)
     pairs = []
     for _ in range(n):
         a, b = (int(rng.integers(0, 10 ** int(rng.integers(1, max_digits + 1)))) for _ in range(2))
@@ -159,7 +155,7 @@ def date_pairs(
     Dates are uniform over 1900-01-01 .. 2099-12-31; format and case are uniform over ``formats`` and
     ``DATE_CASES``.
     """
-    rng = _rng(seed)
+    rng = np.random.default_rng(seed)
     first, span = FIRST_DATE.toordinal(), LAST_DATE.toordinal() - FIRST_DATE.toordinal() + 1
     pairs = []
     for ordinal, f, c in zip(
@@ -195,9 +191,8 @@ def make_task(name: str, n: int, seed: int | np.random.Generator, **kwargs: Any)
     """``n`` pairs of task ``name`` (one of ``TASKS``) and its vocabularies; kwargs go to the generator."""
     check_choice("make_task", "name", name, TASKS)
     if name == "reversal":
-        pairs = reversal_pairs(n, seed, **kwargs)
         alphabet = kwargs.get("alphabet", "0123456789")
-        return SeqTask(name, pairs, Vocab(alphabet), Vocab(alphabet))
+        return SeqTask(name, reversal_pairs(n, seed, **kwargs), Vocab(alphabet), Vocab(alphabet))
     if name == "sorting":
         alphabet = kwargs.get("alphabet", "0123456789")
         return SeqTask(name, sorting_pairs(n, seed, **kwargs), Vocab(alphabet), Vocab(alphabet))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from course.backend import get_array_module
+from course.losses import log_softmax
 from course.module import Module
 from course.validation import check_array
 
@@ -96,9 +97,7 @@ def temporal_softmax_loss(x: Any, y: Any, mask: Any) -> tuple[float, Any]:
     N, T, _ = x.shape
     x2 = x.reshape(N * T, V)  # (N T, V)
     y2, m2 = y.reshape(N * T), mask.reshape(N * T)
-    shifted = x2 - x2.max(axis=1, keepdims=True)
-    log_z = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-    log_probs = shifted - log_z  # (N T, V)
+    log_probs = log_softmax(x2, axis=1)  # (N T, V)
     rows = xp.arange(N * T)
     loss = -float((log_probs[rows, y2] * m2).sum()) / N
     dx = xp.exp(log_probs)

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 from course.charlm import sample, train_charlm  # noqa: E402
 from course.data.text import CharVocab, load_text, text_splits  # noqa: E402
-from course.ngram import NGramLM  # noqa: E402
+from course.ngram import ngram_sweep  # noqa: E402
 
 
 def main() -> None:
@@ -48,13 +48,12 @@ def main() -> None:
     train, val, _ = text_splits(text)
     vocab = CharVocab(text)
     if not args.no_baseline:
-        train_ids, val_ids = vocab.encode(train), vocab.encode(val)
-        scores = []
-        for n in (3, 4, 5):
-            for k in (0.1, 0.01):
-                scores.append((NGramLM(n, vocab.size, k).fit(train_ids).nats_per_char(val_ids), n, k))
-        nats, n, k = min(scores)
-        print(f"best n-gram baseline (n={n}, k={k}): {nats:.3f} nats/char ({nats / np.log(2):.3f} bits)")
+        rows = ngram_sweep(vocab.encode(train), vocab.encode(val), vocab.size, ns=(3, 4, 5), ks=(0.1, 0.01))
+        best = min(rows, key=lambda row: row["val_nats"])
+        print(
+            f"best n-gram baseline (n={best['n']}, k={best['k']}): "
+            f"{best['val_nats']:.3f} nats/char ({best['val_bits']:.3f} bits)"
+        )
 
     model, history = train_charlm(
         train,
