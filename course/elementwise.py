@@ -36,6 +36,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     - an array of shape ``shape``.
     """
     shape = tuple(shape)
+    # BEGIN GRADED a02.unbroadcast
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))  # leading axes the input never had
@@ -43,6 +44,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)  # axes of size 1 that were copied
     return grad.reshape(shape)
+    # END GRADED
 
 
 def add_forward(x: Any, y: Any) -> tuple[Any, tuple]:
