@@ -11,6 +11,8 @@ convenience. The nbgrader metadata is set here so that every assignment uses it 
 - ``hidden_test(task, code, points)``: a locked tests cell, grade id ``<task>_hidden``, whose body is
   wrapped in ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS`` so the release keeps only a comment.
 - ``markdown(text)`` and ``code(text)``: ordinary cells (read-only markdown when ``locked=True``).
+- ``piece(text)`` and ``fill(text, name=value)``: assemble a cell's source from indented pieces and
+  ``<<name>>`` placeholders; ``generator_main(cells, assignment)``: a generator script's command line.
 
 Stored outputs: visible tests are deterministic, so they carry the nbval tag ``nbval-check-output``;
 ``write_notebook`` executes the notebook once and keeps the outputs of those cells only (no plots, no
@@ -20,12 +22,16 @@ timings in git). CI's ``pytest --nbval-lax`` runs every cell and compares the ta
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import numpy as np
+
+from autograder import settings
 
 SCHEMA_VERSION = 3
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -34,6 +40,20 @@ CHECK_OUTPUT_TAG = "nbval-check-output"
 
 def _src(text: str) -> str:
     return textwrap.dedent(text).strip("\n")
+
+
+def piece(text: str) -> str:
+    """Dedent one piece of a cell's source, so pieces written at different indentations can be joined."""
+    return _src(text) + "\n"
+
+
+def fill(text: str, **values: str) -> str:
+    """``text`` with every ``<<name>>`` replaced (cell code is full of braces, so no f-strings)."""
+    for key, value in values.items():
+        text = text.replace(f"<<{key}>>", value)
+    if "<<" in text and ">>" in text.split("<<", 1)[1]:
+        raise ValueError(f"unfilled placeholder in: {text[:200]}")
+    return text
 
 
 def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
@@ -173,3 +193,11 @@ def write_notebook(cells: list[Any], path: str | Path, *, execute: bool = True) 
         nbformat.validate(nb)
     nbformat.write(nb, str(path))
     return path
+
+
+def generator_main(cells: Callable[[], list[Any]], assignment: str, argv: list[str] | None = None) -> int:
+    """A generator script's command line: write ``cells()`` to ``argv[0]``, or to the source notebook."""
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0]) if argv else settings.SOURCE_DIR / assignment / f"{assignment}.ipynb"
+    print(write_notebook(cells(), out))
+    return 0

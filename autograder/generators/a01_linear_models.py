@@ -8,16 +8,12 @@ literals. The committed notebook is the source of truth; this script only keeps 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 
-from autograder.cells import code, hidden_test, literal, markdown, solution, visible_test, write_notebook
+from autograder.cells import code, generator_main, hidden_test, literal, markdown, solution, visible_test
 from course import linear
 
 ASSIGNMENT = "a01_linear_models"
-ROOT = Path(__file__).resolve().parents[2]
 
 # Fixed small inputs of the visible tests (nice numbers, so a student can redo them by hand).
 X_CHECK = np.array([[1.0, 0.5, -1.0], [1.0, -1.0, 2.0], [1.0, 2.0, 0.5], [1.0, 0.0, 1.5], [1.0, -0.5, -2.0]])
@@ -843,10 +839,7 @@ def cells() -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    print(write_notebook(cells(), out))
-    return 0
+    return generator_main(cells, ASSIGNMENT, argv)
 
 
 if __name__ == "__main__":

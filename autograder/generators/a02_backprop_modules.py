@@ -12,17 +12,23 @@ NotImplementedError, so the student's own functions are the machinery of every e
 
 from __future__ import annotations
 
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 
-from autograder.cells import code, hidden_test, literal, markdown, solution, visible_test, write_notebook
+from autograder.cells import (
+    code,
+    generator_main,
+    hidden_test,
+    literal,
+    markdown,
+    piece,
+    solution,
+    visible_test,
+)
 from course import activations, affine, elementwise, gradcheck, losses
 
 ASSIGNMENT = "a02_backprop_modules"
-ROOT = Path(__file__).resolve().parents[2]
 
 # Fixed small inputs of the visible tests (nice numbers, so a student can redo them by hand).
 X_AFF = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])  # (N, D) = (2, 3)
@@ -48,11 +54,6 @@ NET_PARAMS = {
     "b2": np.array([0.0, 0.1, -0.1]),
 }
 TRAIN_SETTINGS = {"hidden_dim": 100, "lr": 0.5, "epochs": 100, "batch_size": 32}
-
-
-def _d(text: str) -> str:
-    """Dedent one piece of a cell's source, so pieces written at different indentations can be joined."""
-    return textwrap.dedent(text).strip("\n") + "\n"
 
 
 def reference_two_layer_loss(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
@@ -595,7 +596,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         c.append(
             visible_test(
                 f"{name}_forward",
-                _d(f"""
+                piece(f"""
                 x = {literal(X_ACT)}
                 result = {name}_forward(x)
                 assert isinstance(result, tuple) and len(result) == 2, "{name}_forward must return a pair (out, cache)."
@@ -627,7 +628,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         c.append(
             visible_test(
                 f"{name}_backward",
-                _d(f"""
+                piece(f"""
                 x = {literal(X_ACT)}
                 dout = {literal(DOUT_ACT)}
                 dout_before = dout.copy()
@@ -813,7 +814,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         visible_test(
             "unbroadcast",
-            _d("""
+            piece("""
             grad = np.arange(24, dtype=np.float64).reshape(2, 3, 4) - 10
             for shape in [(2, 3, 4), (3, 4), (3, 1), (1, 3, 1), (4,), ()]:
                 grading.expect_shape(f"unbroadcast(grad of shape (2, 3, 4), {shape})", unbroadcast(grad, shape), shape,
@@ -1165,7 +1166,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         visible_test(
             "binary_cross_entropy_with_logits",
-            _d(f"""
+            piece(f"""
             z = {literal(z_b)}
             y = {literal(y_b)}
             loss0, dz0 = binary_cross_entropy_with_logits(np.zeros(4), np.full(4, 0.5))
@@ -1250,7 +1251,7 @@ grading.expect_close("BCE dz at z = [-1000, 1000], y = [1, 0]", big_dz, np.array
     c.append(
         visible_test(
             "softmax",
-            _d(f"""
+            piece(f"""
             x = {literal(x_sm)}
             p = softmax(x)
             grading.expect_shape("softmax(x) for x of shape (2, 3)", p, (2, 3), hint="softmax keeps the shape of x.")
@@ -1351,7 +1352,7 @@ grading.expect_close("softmax of a ramp up to 300 (float32), last 4 classes", p3
     c.append(
         visible_test(
             "log_softmax",
-            _d(f"""
+            piece(f"""
             x = {literal(x_ls)}
             """)
             + overflow_guard(
@@ -1428,7 +1429,7 @@ grading.expect_close("log_softmax(x, axis=0)", log_softmax(x[:, :2], axis=0), {l
     c.append(
         visible_test(
             "softmax_cross_entropy",
-            _d(f"""
+            piece(f"""
             logits = {literal(LOGITS)}
             y = {literal(LABELS)}
             logits_before = logits.copy()
@@ -1552,7 +1553,7 @@ grading.expect_close("dlogits[1, :2] for float32 logits up to 300", big_dlogits[
     c.append(
         visible_test(
             "two_layer_loss",
-            _d(f"""
+            piece(f"""
             X = {literal(NET_X)}
             y = {literal(NET_Y)}
             params = {params_src}
@@ -1962,10 +1963,7 @@ grading.expect_equal("keys of grads", sorted(grads), ["b1", "b2", "w1", "w2"], h
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    print(write_notebook(cells(), out))
-    return 0
+    return generator_main(cells, ASSIGNMENT, argv)
 
 
 if __name__ == "__main__":

@@ -17,19 +17,25 @@ evaluate the student's nodes with the reference operators, so each check isolate
 
 from __future__ import annotations
 
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 
-from autograder.cells import code, hidden_test, literal, markdown, solution, visible_test, write_notebook
+from autograder.cells import (
+    code,
+    fill,
+    generator_main,
+    hidden_test,
+    literal,
+    markdown,
+    solution,
+    visible_test,
+)
 from course.minitf import ops
 from course.minitf.graph import Graph
 from course.minitf.session import Session
 
 ASSIGNMENT = "a03_mini_tensorflow"
-ROOT = Path(__file__).resolve().parents[2]
 
 # Fixed small inputs of the visible tests.
 A_CHECK = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
@@ -45,15 +51,6 @@ FEED_G, FEED_J, FEED_H = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.5, -0.5]),
 X_MAX = np.array([0.3, -1.2, 2.0, 1.9, 0.0])
 BIG_LOGITS = np.random.default_rng(0).uniform(0.0, 300.0, (4, 1000)).astype(np.float32)
 BIG_LABELS = np.random.default_rng(1).integers(0, 1000, 4)
-
-
-def fill(text: str, **values: str) -> str:
-    """``text`` with every ``<<name>>`` replaced (cell code is full of braces, so no f-strings)."""
-    for key, value in values.items():
-        text = text.replace(f"<<{key}>>", value)
-    if "<<" in text and ">>" in text.split("<<", 1)[1]:
-        raise ValueError(f"unfilled placeholder in: {text[:200]}")
-    return text
 
 
 # ---- hidden-test helpers (pasted into every hidden cell that needs them, so each cell stands alone) ------
@@ -1972,10 +1969,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    print(write_notebook(cells(), out))
-    return 0
+    return generator_main(cells, ASSIGNMENT, argv)
 
 
 if __name__ == "__main__":

@@ -18,12 +18,19 @@ weight decay, and wraps the student's dropout and batch norm pairs in two small 
 from __future__ import annotations
 
 import copy
-import sys
-from pathlib import Path
 
 import numpy as np
 
-from autograder.cells import code, hidden_test, literal, markdown, solution, visible_test, write_notebook
+from autograder.cells import (
+    code,
+    fill,
+    generator_main,
+    hidden_test,
+    literal,
+    markdown,
+    solution,
+    visible_test,
+)
 from course import batchnorm, dropout, hyperparameter_search, init, optim
 from course import train as train_lib
 from course.activations import ReLU
@@ -33,7 +40,6 @@ from course.losses import softmax_cross_entropy
 from course.module import Sequential
 
 ASSIGNMENT = "a04_training_deep_nets"
-ROOT = Path(__file__).resolve().parents[2]
 
 # Fixed small inputs of the visible tests (nice numbers where a student may redo them by hand).
 W0 = np.array([1.0, -2.0, 0.5])
@@ -68,15 +74,6 @@ DOUT_BN = np.array([[1.0, -0.5, 2.0], [0.0, 1.5, -1.0], [-2.0, 0.5, 0.5], [0.5, 
 RUN_MEAN = np.array([0.5, 1.0, 0.0])
 RUN_VAR = np.array([2.0, 4.0, 1.0])
 SPACE = {"learning_rate": (1e-3, 1e-1, "log"), "momentum": (0.5, 0.9, "linear")}
-
-
-def fill(text: str, **values: str) -> str:
-    """``text`` with every ``<<name>>`` replaced (cell code is full of braces, so no f-strings)."""
-    for key, value in values.items():
-        text = text.replace(f"<<{key}>>", value)
-    if "<<" in text and ">>" in text.split("<<", 1)[1]:
-        raise ValueError(f"unfilled placeholder in: {text[:200]}")
-    return text
 
 
 def tiny_net() -> Sequential:
@@ -2423,10 +2420,7 @@ print("ok: random_points agrees with the reference on 4 random spaces")
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    print(write_notebook(cells(), out))
-    return 0
+    return generator_main(cells, ASSIGNMENT, argv)
 
 
 if __name__ == "__main__":

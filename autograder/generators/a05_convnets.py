@@ -14,17 +14,14 @@ course.affine.Linear, course.activations.ReLU, course.optim (Adam) and course.tr
 
 from __future__ import annotations
 
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 
-from autograder.cells import code, hidden_test, literal, markdown, solution, visible_test, write_notebook
+from autograder.cells import code, generator_main, hidden_test, literal, markdown, solution, visible_test
 from course import convolution, pooling, residual
 
 ASSIGNMENT = "a05_convnets"
-ROOT = Path(__file__).resolve().parents[2]
 
 # Fixed small inputs of the visible tests: small integers, so every expected value is exact.
 _rng = np.random.default_rng(5)
@@ -1584,10 +1581,7 @@ print("ok: residual_block_backward passes a gradient check on random inputs")
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    print(write_notebook(cells(), out))
-    return 0
+    return generator_main(cells, ASSIGNMENT, argv)
 
 
 if __name__ == "__main__":

@@ -15,18 +15,22 @@ tiny launches (every simulated CUDA thread is a Python thread) and on a GPU with
 
 from __future__ import annotations
 
-import sys
-import textwrap
-from pathlib import Path
-
 import numpy as np
 
-from autograder.cells import code, hidden_test, literal, markdown, solution, visible_test, write_notebook
+from autograder.cells import (
+    code,
+    generator_main,
+    hidden_test,
+    literal,
+    markdown,
+    piece,
+    solution,
+    visible_test,
+)
 from course.kernels.lstm_cell import lstm_cell_backward_numpy, lstm_cell_forward_numpy
 from course.kernels.softmax import softmax_rows_numpy
 
 ASSIGNMENT = "a09_gpu_kernels"
-ROOT = Path(__file__).resolve().parents[2]
 
 # Fixed small inputs of the visible tests: quarter-integers and small integers, so a student can redo
 # an entry by hand (the matrix products are exact integers).
@@ -42,15 +46,10 @@ A_RB = _rng.integers(-3, 4, (9, 10)).astype(np.float64)  # 9 x 10 @ 10 x 7 again
 B_RB = _rng.integers(-3, 4, (10, 7)).astype(np.float64)
 
 
-def _d(text: str) -> str:
-    """Dedent one piece of a cell's source, so pieces written at different indentations can be joined."""
-    return textwrap.dedent(text).strip("\n") + "\n"
-
-
 # The launch every hidden test uses: its own (the notebook's launch helpers are ordinary, editable cells),
 # on device copies of the inputs, with outputs that start as NaN (an entry no thread writes stays NaN and
 # fails as "contains inf or nan"), and a check that the kernel left its inputs alone.
-HIDDEN_RUN = _d(
+HIDDEN_RUN = piece(
     """
     def _run(label, kernel, grid, block, inputs, out_shapes):
         dev_in = [cuda.to_device(x.copy()) for x in inputs.values()]
@@ -309,7 +308,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         visible_test(
             "lstm_cell_forward_kernel",
-            _d(
+            piece(
                 f"""
                 a_check = {literal(A_CELL)}
                 prev_c_check = {literal(PREV_C)}
@@ -319,7 +318,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             )
             + gate_checks
             + "\n"
-            + _d(
+            + piece(
                 f"""
                 # Isolation case: with prev_c = 0 only the input path is left, next_c = i * g.
                 next_h_0, next_c_0, _ = lstm_cell_forward_gpu(a_check, np.zeros_like(prev_c_check))
@@ -349,7 +348,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "lstm_cell_forward_kernel",
             HIDDEN_RUN
-            + _d(
+            + piece(
                 """
                 label = "lstm_cell_forward_kernel"
                 reference = grading.reference("kernels.lstm_cell.lstm_cell_forward_numpy")
@@ -491,7 +490,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         visible_test(
             "lstm_cell_backward_kernel",
-            _d(
+            piece(
                 f"""
                 cache_check = ({literal(gates)},  # gates (N, 4H), N = 2, H = 3
                                {literal(PREV_C)},  # prev_c
@@ -510,7 +509,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             )
             + da_checks
             + "\n"
-            + _d(
+            + piece(
                 f"""
                 grading.expect_close("dprev_c", dprev_c, {literal(dprev_c)},
                                      hint="dprev_c = dc * f, with dc including the path through next_h: dnext_h * o * (1 - tanh_c**2).")
@@ -534,7 +533,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "lstm_cell_backward_kernel",
             HIDDEN_RUN
-            + _d(
+            + piece(
                 """
                 label = "lstm_cell_backward_kernel"
                 forward = grading.reference("kernels.lstm_cell.lstm_cell_forward_numpy")
@@ -659,7 +658,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         visible_test(
             "softmax_rows_kernel",
-            _d(
+            piece(
                 f"""
                 x_check = {literal(X_SOFTMAX)}  # (2, 11): longer than the simulator's 8-thread block
                 p = softmax_rows_gpu(x_check)
@@ -697,7 +696,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "softmax_rows_kernel",
             HIDDEN_RUN
-            + _d(
+            + piece(
                 """
                 label = "softmax_rows_kernel"
                 reference = grading.reference("kernels.softmax.softmax_rows_numpy")
@@ -802,7 +801,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         visible_test(
             "matmul_tiled_kernel",
-            _d(
+            piece(
                 f"""
                 A_check = {literal(A_MM)}
                 B_check = {literal(B_MM)}
@@ -832,7 +831,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "matmul_tiled_kernel",
             HIDDEN_RUN
-            + _d(
+            + piece(
                 """
                 label = "matmul_tiled_kernel"
                 launches = [4, 2, 3] if SIMULATOR else [32, 16, 8]
@@ -971,7 +970,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
     c.append(
         visible_test(
             "matmul_register_blocked_kernel",
-            _d(
+            piece(
                 f"""
                 A_check = {literal(A_RB)}
                 B_check = {literal(B_RB)}
@@ -1002,7 +1001,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "matmul_register_blocked_kernel",
             HIDDEN_RUN
-            + _d(
+            + piece(
                 """
                 label = "matmul_register_blocked_kernel"
                 launches = ([(8, 8, 4, 2, 2), (4, 8, 2, 2, 2), (8, 4, 4, 4, 2)] if SIMULATOR
@@ -1249,10 +1248,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    print(write_notebook(cells(), out))
-    return 0
+    return generator_main(cells, ASSIGNMENT, argv)
 
 
 if __name__ == "__main__":
