@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -398,9 +398,7 @@ def autograde(
             continue
         # The gradebook must describe the current source; a scratch release keeps notebooks/ untouched.
         if release_first:
-            generate_release(
-                assignment, Paths(paths.work, paths.out, paths.work / "release", paths.dist, paths.source)
-            )
+            generate_release(assignment, replace(paths, release=paths.work / "release"))
         editions.build_student_edition(assignment, paths.edition(assignment))
         for student in who:
             row = grade_student(
