@@ -386,10 +386,10 @@ def autograde(
         raise FileNotFoundError(f"no submissions folder {submitted_root}")
     students = sorted(p.name for p in submitted_root.iterdir() if p.is_dir())
     found = sorted({p.name for s in students for p in (submitted_root / s).iterdir() if p.is_dir()})
-    for name in found:
-        if not (paths.source / name / f"{name}.ipynb").is_file():
-            log(f"skipping {name}: no source notebook {paths.source / name / (name + '.ipynb')}")
-    wanted = list(assignments) if assignments else [a for a in found if (paths.source / a).is_dir()]
+    gradable = [a for a in found if (paths.source / a / f"{a}.ipynb").is_file()]
+    for name in sorted(set(found) - set(gradable)):
+        log(f"skipping {name}: no source notebook {paths.source / name / (name + '.ipynb')}")
+    wanted = list(assignments) if assignments else gradable
     editions.build_reference(paths.reference)
     rows = []
     for assignment in wanted:
