@@ -1,5 +1,9 @@
 """Instructors' command line: ``python -m autograder <command>`` (run from the repository root).
 
+build          solutions/<a>/<a>.ipynb from the text source <a>.py (regions filled, checked outputs stored),
+               then the release notebooks/<a>/ (nbgrader); --check only verifies that both are up to date
+sync           solutions/<a>/<a>.py from a solution notebook edited in JupyterLab (--update-library writes
+               edited solutions into the library's graded regions)
 release        notebooks/<assignment>/ from solutions/ (nbgrader); student-edition wheels in dist/student/
 solutions      execute every source notebook; executed .ipynb and .html under out/solutions/
 autograde DIR  grade DIR/<student>/<assignment>/ (nbgrader layout); results in autograder/work/
@@ -16,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import pipeline, samples, settings
+from autograder import pipeline, samples, settings, source
 
 
 def _assignments(names: list[str] | None) -> list[str]:
@@ -27,6 +31,20 @@ def _assignments(names: list[str] | None) -> list[str]:
     if unknown:
         raise SystemExit(f"unknown assignment(s) {unknown}; available: {available}")
     return names
+
+
+def build(paths: pipeline.Paths, assignments: list[str], *, execute: bool, check: bool) -> int:
+    """Text sources -> solution notebooks -> releases; with ``check``, report what is out of date."""
+    if check:
+        stale = pipeline.stale_builds(paths, assignments)
+        for line in stale:
+            print(line)
+        return 1 if stale else 0
+    for assignment in assignments:
+        path = source.build(assignment, execute=execute, source_dir=paths.source)
+        print(path.relative_to(settings.ROOT))
+        print(pipeline.generate_release(assignment, paths).relative_to(settings.ROOT))
+    return 0
 
 
 def demo(paths: pipeline.Paths, assignments: list[str], cell_timeout: int, timeout: float) -> int:
@@ -64,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("release", "solutions"):
         p = sub.add_parser(name)
         p.add_argument("assignments", nargs="*")
+    p = sub.add_parser("build")
+    p.add_argument("assignments", nargs="*")
+    p.add_argument("--no-execute", action="store_true", help="keep the stored outputs instead of re-running")
+    p.add_argument("--check", action="store_true", help="only report notebooks that differ from a build")
+    p = sub.add_parser("sync")
+    p.add_argument("assignments", nargs="+")
+    p.add_argument("--update-library", action="store_true")
     p = sub.add_parser("autograde")
     p.add_argument(
         "submitted", type=Path, help="a folder laid out as <student>/<assignment>/<notebook>.ipynb"
@@ -83,6 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     paths = pipeline.Paths()
+    if args.command == "build":
+        return build(paths, _assignments(args.assignments), execute=not args.no_execute, check=args.check)
+    if args.command == "sync":
+        for assignment in _assignments(args.assignments):
+            changed = source.sync(assignment, update_library=args.update_library)
+            print(f"{source.source_path(assignment).relative_to(settings.ROOT)}", *changed)
+        return 0
     if args.command == "release":
         for path in pipeline.release(paths, _assignments(args.assignments)):
             print(path.relative_to(settings.ROOT))

@@ -3,7 +3,10 @@
 - A *student edition* for assignment NN is a copy of ``course/`` in which every region
   ``# BEGIN GRADED aMM.<task>`` ... ``# END GRADED`` with MM >= NN is replaced, at the region's
   indentation, by ``raise NotImplementedError("<task> is graded in assignment MM: implement it in the
-  notebook")``. Earlier assignments' regions stay, so later notebooks can build on them. It carries a
+  notebook")``. A graded region is the teaching version (the text of the notebook's answer); its ungraded
+  fast path, which computes the same quantity another way, sits in ``# BEGIN FAST aMM.<task>`` ...
+  ``# END FAST`` and is stubbed the same way, so an edition never hands out an answer through it.
+  Earlier assignments' regions stay, so later notebooks can build on them. It carries a
   marker module ``course/_student_edition.py`` and is packed as a wheel
   ``dist/student/aNN/course-<version>+aNN-py3-none-any.whl``.
 - The *reference* is the full library renamed to ``course_reference`` (imports rewritten textually:
@@ -23,8 +26,10 @@ from pathlib import Path
 
 from autograder import settings
 
-BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN GRADED a(?P<num>\d\d)\.(?P<task>[A-Za-z_][A-Za-z0-9_]*)\s*$")
-END = re.compile(r"^(?P<indent>[ \t]*)# END GRADED\s*$")
+BEGIN = re.compile(
+    r"^(?P<indent>[ \t]*)# BEGIN (?P<kind>GRADED|FAST) a(?P<num>\d\d)\.(?P<task>[A-Za-z_][A-Za-z0-9_]*)\s*$"
+)
+END = re.compile(r"^(?P<indent>[ \t]*)# END (?P<kind>GRADED|FAST)\s*$")
 IMPORT = re.compile(r"^(?P<lead>[ \t]*(?:from|import)[ \t]+)course(?=[.\s]|$)", re.MULTILINE)
 MARKER_MODULE = "_student_edition.py"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
@@ -41,6 +46,7 @@ class Region:
     task: str
     first_line: int  # 1-based, the BEGIN line
     last_line: int  # the END line
+    kind: str = "GRADED"  # or "FAST": an ungraded fast path of the graded task, stubbed alike
 
 
 def find_regions(text: str, path: str = "<string>") -> list[Region]:
@@ -48,7 +54,7 @@ def find_regions(text: str, path: str = "<string>") -> list[Region]:
     regions, open_region = [], None
     for lineno, line in enumerate(text.splitlines(), start=1):
         begin, end = BEGIN.match(line), END.match(line)
-        if "BEGIN GRADED" in line and not begin:
+        if ("BEGIN GRADED" in line or "BEGIN FAST" in line) and not begin:
             raise MarkerError(f"{path}:{lineno}: malformed marker, expected '# BEGIN GRADED aNN.<task>'")
         if begin:
             if open_region:
@@ -64,7 +70,12 @@ def find_regions(text: str, path: str = "<string>") -> list[Region]:
                 raise MarkerError(
                     f"{path}:{lineno}: END GRADED is not at the indentation of its BEGIN (line {start})"
                 )
-            regions.append(Region(path, int(match.group("num")), match.group("task"), start, lineno))
+            if end.group("kind") != match.group("kind"):
+                raise MarkerError(
+                    f"{path}:{lineno}: '# END {end.group('kind')}' closes a {match.group('kind')} region"
+                )
+            kind = match.group("kind")
+            regions.append(Region(path, int(match.group("num")), match.group("task"), start, lineno, kind))
             open_region = None
     if open_region:
         raise MarkerError(f"{path}:{open_region[0]}: graded region is never closed")
@@ -82,8 +93,9 @@ def stub_text(text: str, number: int, path: str = "<string>") -> str:
         region = regions.get(lineno)
         if region and region.assignment >= number:
             indent = BEGIN.match(line).group("indent")
+            what = region.task if region.kind == "GRADED" else f"the fast path of {region.task}"
             out.append(
-                f'{indent}raise NotImplementedError("{region.task} is graded in assignment '
+                f'{indent}raise NotImplementedError("{what} is graded in assignment '
                 f'{region.assignment:02d}: implement it in the notebook")\n'
             )
             skip_until = region.last_line

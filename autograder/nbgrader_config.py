@@ -29,7 +29,15 @@ c.CourseDirectory.submitted_directory = str(settings.WORK_DIR / "submitted")
 c.CourseDirectory.autograded_directory = str(settings.WORK_DIR / "autograded")
 c.CourseDirectory.feedback_directory = str(settings.WORK_DIR / "feedback")
 c.CourseDirectory.db_url = f"sqlite:///{settings.WORK_DIR / 'gradebook.db'}"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+# The text source (aNN_name.py) stays with the instructor: the release folder holds the notebook only.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    ".*",
+    "a[0-9][0-9]_*.py",
+]
 
 # Trap 1: any stderr output in a test cell scores it zero, and a harmless DeprecationWarning (NumPy,
 # matplotlib, the student's own code) goes to stderr. Drop stderr streams that are warnings.

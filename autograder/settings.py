@@ -21,8 +21,8 @@ LIBRARY_DIR = ROOT / "course"
 
 COURSE_ID = "dl-ground-up"
 
-# Every assignment of the course, in order. One only takes part once its source notebook exists, so
-# later assignments drop in by adding solutions/<name>/<name>.ipynb (see docs/authoring.md).
+# Every assignment of the course, in order. One only takes part once its text source exists, so later
+# assignments drop in by adding solutions/<name>/<name>.py (see docs/authoring.md).
 ASSIGNMENTS = (
     "a01_linear_models",
     "a02_backprop_modules",
@@ -55,5 +55,5 @@ def assignment_number(assignment: str) -> int:
 
 
 def available_assignments(source_dir: Path = SOURCE_DIR) -> list[str]:
-    """The assignments whose source notebook exists, in course order."""
-    return [a for a in ASSIGNMENTS if (source_dir / a / f"{a}.ipynb").is_file()]
+    """The assignments whose text source exists, in course order."""
+    return [a for a in ASSIGNMENTS if (source_dir / a / f"{a}.py").is_file()]

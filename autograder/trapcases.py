@@ -52,7 +52,7 @@ def trap_cells() -> list:
             "linear_predict",
             """
             make = lambda rng: {"X": rng.standard_normal((5, 3)), "w": rng.standard_normal(3)}
-            grading.check_function(linear_predict, "linear.linear_predict", make)
+            grading.check_function(linear_predict, "models.linear.linear_predict", make)
             """,
             points=1,
         ),
@@ -78,7 +78,7 @@ def trap_cells() -> list:
             "sin_features",
             """
             make = lambda rng: {"x": rng.uniform(-2, 2, 6)}
-            grading.check_function(sin_features, "linear.sin_features", make)
+            grading.check_function(sin_features, "models.linear.sin_features", make)
             """,
             points=1,
         ),

@@ -1,11 +1,12 @@
-"""Tests for course/activations.py: ReLU, sigmoid and tanh pairs and modules."""
+"""Tests for course/layers/activations.py: ReLU, sigmoid and tanh pairs and modules."""
 
 import warnings
 
 import numpy as np
 import pytest
 
-from course.activations import (
+from course.core.gradcheck import check_module, check_pair
+from course.layers.activations import (
     ReLU,
     Sigmoid,
     Tanh,
@@ -16,9 +17,8 @@ from course.activations import (
     tanh_backward,
     tanh_forward,
 )
-from course.gradcheck import check_module, check_pair
 
-# Gradient checks run in float64 with relative error < 1e-7 (course.gradcheck.DEFAULT_TOL).
+# Gradient checks run in float64 with relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 PAIRS = {
     "relu": (relu_forward, relu_backward),
     "sigmoid": (sigmoid_forward, sigmoid_backward),

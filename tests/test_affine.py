@@ -1,12 +1,12 @@
-"""Tests for course/affine.py: out = x W + b and its backward pass."""
+"""Tests for course/layers/affine.py: out = x W + b and its backward pass."""
 
 import numpy as np
 import pytest
 
-from course.affine import Linear, affine_backward, affine_forward
-from course.gradcheck import check_module, check_pair
+from course.core.gradcheck import check_module, check_pair
+from course.layers.affine import Linear, affine_backward, affine_forward
 
-# Gradient checks run in float64 with relative error < 1e-7 (course.gradcheck.DEFAULT_TOL).
+# Gradient checks run in float64 with relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 SHAPES = [((4, 5), 3), ((3, 2, 4), 6), ((1, 7), 1)]  # (x shape, M): flattened D = prod(x.shape[1:])
 
 

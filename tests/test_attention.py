@@ -1,4 +1,5 @@
-"""Tests for course/attention.py: every pair gradient-checked in float64 and cross-checked against PyTorch.
+"""Tests for course/layers/attention.py: every pair gradient-checked in float64 and cross-checked against
+PyTorch.
 
 The gradient checks use small sizes and weights that keep tanh away from saturation: an entry of a
 gradient that is ~1e-6 of the others (by chance cancellation in a sum) is dominated by the centred
@@ -13,7 +14,8 @@ import functools
 import numpy as np
 import pytest
 
-from course.attention import (
+from course.core.gradcheck import check_pair
+from course.layers.attention import (
     additive_attention_backward,
     additive_attention_forward,
     additive_attention_step_backward,
@@ -29,7 +31,6 @@ from course.attention import (
     self_attention_forward,
     self_attention_mask,
 )
-from course.gradcheck import check_pair
 
 N, T, H, HD, A = 3, 4, 3, 5, 4
 

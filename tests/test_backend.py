@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import course.backend as backend
+import course.core.backend as backend
 
 
 def test_numpy_arrays_and_scalars_select_numpy():

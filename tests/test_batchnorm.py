@@ -1,14 +1,14 @@
-"""Tests for course/batchnorm.py: batch normalisation, train and eval modes, running averages."""
+"""Tests for course/layers/batchnorm.py: batch normalisation, train and eval modes, running averages."""
 
 import functools
 
 import numpy as np
 import pytest
 
-from course.batchnorm import BatchNorm, batchnorm_backward, batchnorm_forward
-from course.gradcheck import check_module, check_pair
+from course.core.gradcheck import check_module, check_pair
+from course.layers.batchnorm import BatchNorm, batchnorm_backward, batchnorm_forward
 
-# Gradient checks run in float64 with relative error < 1e-7 (course.gradcheck.DEFAULT_TOL).
+# Gradient checks run in float64 with relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 SHAPES = [(8, 5), (4, 3), (16, 1)]
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from course import bench
+from bench import cpu as bench
 
 
 def test_time_it_reports_a_fastest_run_no_slower_than_the_median():
@@ -55,7 +55,7 @@ def test_case_runs_at_tiny_size_and_returns_rows(case):
 def test_command_line_reexecs_single_threaded_and_prints_the_table():
     env = {k: v for k, v in os.environ.items() if k not in bench.THREAD_VARIABLES}
     result = subprocess.run(
-        [sys.executable, "-m", "course.bench", "--tiny", "--repeat", "1", "--only", "conv_cifar"],
+        [sys.executable, "-m", "bench.cpu", "--tiny", "--repeat", "1", "--only", "conv_cifar"],
         capture_output=True,
         text=True,
         env=env,

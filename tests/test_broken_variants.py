@@ -10,14 +10,14 @@ import functools
 import numpy as np
 import pytest
 
-from course.activations import relu_forward, sigmoid_forward
-from course.affine import affine_backward, affine_forward
-from course.batchnorm import batchnorm_backward, batchnorm_forward
-from course.elementwise import multiply_backward, multiply_forward
-from course.embedding import word_embedding_backward, word_embedding_forward
-from course.gradcheck import check_module, check_pair
-from course.losses import softmax
-from course.module import Module
+from course.core.gradcheck import check_module, check_pair
+from course.core.module import Module
+from course.layers.activations import relu_forward, sigmoid_forward
+from course.layers.affine import affine_backward, affine_forward
+from course.layers.batchnorm import batchnorm_backward, batchnorm_forward
+from course.layers.elementwise import multiply_backward, multiply_forward
+from course.layers.embedding import word_embedding_backward, word_embedding_forward
+from course.layers.losses import softmax
 
 
 def _normal(*shape, seed=0):

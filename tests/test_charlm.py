@@ -1,4 +1,4 @@
-"""Tests for course/charlm.py: the character language model, its gradients, sampling and training."""
+"""Tests for course/models/charlm.py: the character language model, its gradients, sampling and training."""
 
 import math
 import os
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course.charlm import CharLM, bits_per_char, evaluate_nats, sample, sample_next
+from course.core.gradcheck import assert_gradient_close, numerical_gradient
 from course.data.text import CharVocab
-from course.gradcheck import assert_gradient_close, numerical_gradient
-from course.tbptt import chunk_loss_fn
+from course.models.charlm import CharLM, bits_per_char, evaluate_nats, sample, sample_next
+from course.training.tbptt import chunk_loss_fn
 
 TEXT = "to be, or not to be: that is the question. "
 
@@ -89,7 +89,7 @@ def test_sample_is_reproducible_and_speaks_the_vocabulary():
 
 @pytest.mark.slow
 def test_train_charlm_script_reaches_2_3_nats_per_character_within_300_steps():
-    # Runs scripts/train_charlm.py in a subprocess so that BLAS really uses one thread (it must be set
+    # Runs experiments/train_charlm.py in a subprocess so that BLAS really uses one thread (it must be set
     # before NumPy is imported; with two threads on a loaded machine training was 15x slower).
     # Measured on one core of a shared machine: 2.31 nats/char after 100 steps, 1.97 after 300 (19 s);
     # the best n-gram baseline is 1.73 and the full 5-minute run goes well below it. The bound holds

@@ -1,11 +1,12 @@
-"""Tests for course/combinatorial.py: exact solvers against brute force, target conventions, metrics, data."""
+"""Tests for course/data/combinatorial.py: exact solvers against brute force, target conventions, metrics,
+data."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course.combinatorial import (
+from course.data.combinatorial import (
     TSP_TEST_COUNT,
     TSP_TEST_FILE,
     augment_tsp,

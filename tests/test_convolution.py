@@ -5,8 +5,9 @@ from functools import partial
 import numpy as np
 import pytest
 
-import course.convolution as convolution
-from course.convolution import (
+import course.layers.convolution as convolution
+from course.core.gradcheck import check_module, check_pair, rel_error
+from course.layers.convolution import (
     Conv2d,
     col2im,
     conv_as_matrix,
@@ -16,7 +17,6 @@ from course.convolution import (
     conv_forward_naive,
     im2col,
 )
-from course.gradcheck import check_module, check_pair, rel_error
 
 # (N, C, H, W, F, HH, WW, stride, pad): square and non-square images and filters, strides 1 to 3, pads 0 to 2.
 CONFIGS = [

@@ -1,4 +1,4 @@
-"""Tests for course/decoding.py on hand-built and random step functions (no trained model needed)."""
+"""Tests for course/models/decoding.py on hand-built and random step functions (no trained model needed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from course.decoding import beam_search, greedy_decode, reorder_state, repeat_state, sample_decode
+from course.models.decoding import beam_search, greedy_decode, reorder_state, repeat_state, sample_decode
 
 START, END, A, B = 0, 1, 2, 3
 

@@ -1,8 +1,9 @@
-"""Digits learning results on a reduced budget (full figures: scripts/digits.py, docs/results_digits.md)."""
+"""Digits learning results on a reduced budget (full figures: experiments/run_digits.py,
+docs/results_digits.md)."""
 
 import pytest
 
-from course.experiments.digits import train_digits
+from experiments.digits import train_digits
 
 
 @pytest.mark.slow

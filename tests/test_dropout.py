@@ -1,19 +1,19 @@
-"""Tests for course/dropout.py: inverted dropout and dropconnect (p is the drop probability)."""
+"""Tests for course/layers/dropout.py: inverted dropout and dropconnect (p is the drop probability)."""
 
 import numpy as np
 import pytest
 
-from course.affine import affine_forward
-from course.dropout import (
+from course.core.gradcheck import check_module, check_pair
+from course.layers.affine import affine_forward
+from course.layers.dropout import (
     Dropout,
     dropconnect_backward,
     dropconnect_forward,
     dropout_backward,
     dropout_forward,
 )
-from course.gradcheck import check_module, check_pair
 
-# Gradient checks run in float64 with relative error < 1e-7 (course.gradcheck.DEFAULT_TOL).
+# Gradient checks run in float64 with relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 
 
 def _seeded_dropout(p):

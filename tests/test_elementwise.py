@@ -1,12 +1,18 @@
-"""Tests for course/elementwise.py: add and multiply with broadcasting, and unbroadcast."""
+"""Tests for course/layers/elementwise.py: add and multiply with broadcasting, and unbroadcast."""
 
 import numpy as np
 import pytest
 
-from course.elementwise import add_backward, add_forward, multiply_backward, multiply_forward, unbroadcast
-from course.gradcheck import check_pair
+from course.core.gradcheck import check_pair
+from course.layers.elementwise import (
+    add_backward,
+    add_forward,
+    multiply_backward,
+    multiply_forward,
+    unbroadcast,
+)
 
-# Gradient checks run in float64 with relative error < 1e-7 (course.gradcheck.DEFAULT_TOL).
+# Gradient checks run in float64 with relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 # (x shape, y shape): same shape, a bias row, a column against a row, a scalar, a missing leading axis.
 BROADCASTS = [((3, 4), (3, 4)), ((4, 3), (3,)), ((2, 1, 4), (3, 1)), ((5,), ()), ((2, 3), (1, 1, 3))]
 PAIRS = {"add": (add_forward, add_backward), "multiply": (multiply_forward, multiply_backward)}

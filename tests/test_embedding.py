@@ -1,14 +1,14 @@
-"""Tests for course/embedding.py: word-embedding lookup and its accumulating backward pass."""
+"""Tests for course/layers/embedding.py: word-embedding lookup and its accumulating backward pass."""
 
 import functools
 
 import numpy as np
 import pytest
 
-from course.embedding import Embedding, word_embedding_backward, word_embedding_forward
-from course.gradcheck import check_pair, numerical_gradient_array
+from course.core.gradcheck import check_pair, numerical_gradient_array
+from course.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
 
-# Gradient checks run in float64 with relative error < 1e-7 (course.gradcheck.DEFAULT_TOL).
+# Gradient checks run in float64 with relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 
 
 def test_word_embedding_forward_is_a_row_lookup_and_a_one_hot_product():

@@ -12,7 +12,12 @@ import functools
 import numpy as np
 import pytest
 
-from course.activations import (
+from course.core.backend import get_array_module, gpu_available, is_gpu_array, to_cpu, to_device
+from course.kernels.launch import use_simulator_unless_gpu
+from course.kernels.lstm_cell import FusedLSTM, lstm_cell_backward, lstm_cell_forward
+from course.kernels.matmul import matmul_register_blocked, matmul_tiled
+from course.kernels.softmax import softmax_rows, softmax_rows_numpy
+from course.layers.activations import (
     relu_backward,
     relu_forward,
     sigmoid_backward,
@@ -20,25 +25,20 @@ from course.activations import (
     tanh_backward,
     tanh_forward,
 )
-from course.affine import affine_backward, affine_forward
-from course.attention import (
+from course.layers.affine import affine_backward, affine_forward
+from course.layers.attention import (
     dot_attention_backward,
     dot_attention_forward,
     self_attention_backward,
     self_attention_forward,
 )
-from course.backend import get_array_module, gpu_available, is_gpu_array, to_cpu, to_device
-from course.batchnorm import batchnorm_backward, batchnorm_forward
-from course.convolution import conv_backward_im2col, conv_forward_im2col
-from course.embedding import word_embedding_backward, word_embedding_forward
-from course.kernels.launch import use_simulator_unless_gpu
-from course.kernels.lstm_cell import FusedLSTM, lstm_cell_backward, lstm_cell_forward
-from course.kernels.matmul import matmul_register_blocked, matmul_tiled
-from course.kernels.softmax import softmax_rows, softmax_rows_numpy
-from course.losses import softmax_cross_entropy
-from course.lstm import LSTM, lstm_backward, lstm_forward
-from course.pooling import max_pool_backward, max_pool_forward
-from course.temporal import temporal_softmax_loss
+from course.layers.batchnorm import batchnorm_backward, batchnorm_forward
+from course.layers.convolution import conv_backward_im2col, conv_forward_im2col
+from course.layers.embedding import word_embedding_backward, word_embedding_forward
+from course.layers.losses import softmax_cross_entropy
+from course.layers.lstm import LSTM, lstm_backward, lstm_forward
+from course.layers.pooling import max_pool_backward, max_pool_forward
+from course.layers.temporal import temporal_softmax_loss
 
 pytestmark = [
     pytest.mark.gpu,

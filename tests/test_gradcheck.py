@@ -5,7 +5,7 @@ import functools
 import numpy as np
 import pytest
 
-from course.gradcheck import (
+from course.core.gradcheck import (
     assert_gradient_close,
     check_loss,
     check_module,
@@ -14,7 +14,7 @@ from course.gradcheck import (
     numerical_gradient_array,
     rel_error,
 )
-from course.module import Module, Sequential
+from course.core.module import Module, Sequential
 
 
 def test_rel_error_is_cs231n_max_elementwise_relative_difference():

@@ -1,12 +1,12 @@
-"""Tests for course/gru.py: the GRU step pair, the sequence pair and the module."""
+"""Tests for course/layers/gru.py: the GRU step pair, the sequence pair and the module."""
 
 import numpy as np
 import pytest
 
-from course.gradcheck import check_module, check_pair
-from course.gru import GRU, gru_backward, gru_forward, gru_init, gru_step_backward, gru_step_forward
+from course.core.gradcheck import check_module, check_pair
+from course.layers.gru import GRU, gru_backward, gru_forward, gru_init, gru_step_backward, gru_step_forward
 
-# Gradient checks: float64, relative error < 1e-7 (course.gradcheck.DEFAULT_TOL), upstream gradient on
+# Gradient checks: float64, relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL), upstream gradient on
 # every time step. Seeds without near-cancelling gradient entries (where the relative error would
 # measure round-off, not the formula; seed 4 of the sequence check has one, at 1e-6).
 

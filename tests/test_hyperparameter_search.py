@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course.hyperparameter_search import (
+from course.training.hyperparameter_search import (
     grid_points,
     grid_search,
     one_that_matters,

@@ -1,10 +1,11 @@
-"""Tests for course.init: fans, variances of the Glorot and He initialisers against theory, orthogonality,
+"""Tests for course.training.init: fans, variances of the Glorot and He initialisers against theory,
+orthogonality,
 determinism, and activation scale through a deep ReLU net."""
 
 import numpy as np
 import pytest
 
-from course.init import fans, glorot_normal, glorot_uniform, he_normal, he_uniform, orthogonal, zeros
+from course.training.init import fans, glorot_normal, glorot_uniform, he_normal, he_uniform, orthogonal, zeros
 
 
 def test_fans_follow_the_affine_and_convolution_layouts():

@@ -1,12 +1,13 @@
-"""Tests for course/gpu_bench.py on CPU: the whole benchmark runs on tiny NumPy problems with the kernels in
+"""Tests for course/kernels/timing.py on CPU: the whole benchmark runs on tiny NumPy problems with the
+kernels in
 numba's simulator (the timings mean nothing there; what is checked is that every row is produced, every
 kernel agrees with its reference and the bars are evaluated), and without a GPU ``main`` says so."""
 
 import numpy as np
 import pytest
 
-from course import gpu_bench
-from course.backend import gpu_available
+from course.kernels import timing as gpu_bench
+from course.core.backend import gpu_available
 from course.kernels.launch import use_simulator_unless_gpu
 
 pytest.importorskip("numba")
@@ -25,7 +26,7 @@ def test_benchmark_produces_every_row_with_correct_kernels_in_the_simulator():
         ("matmul", "cuBLAS"), ("matmul", "tiled"), ("matmul", "register-blocked"),
         ("lstm", "CuPy unfused chain"), ("lstm", "fused kernel"),
         ("softmax", "CuPy expression chain"), ("softmax", "shared-memory kernel"),
-        ("char", "course + course.lstm"), ("char", "course + FusedLSTM"),
+        ("char", "course + course.layers.lstm"), ("char", "course + FusedLSTM"),
     }  # fmt: skip
     assert expected <= set(rows), f"missing rows: {expected - set(rows)}"
     for row in result["rows"]:

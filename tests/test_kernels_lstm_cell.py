@@ -1,5 +1,5 @@
 """Tests for course/kernels/lstm_cell.py: the fused LSTM cell kernels against their NumPy twins, the twins
-against course.lstm, and the fused sequence pair against course.lstm's.
+against course.layers.lstm, and the fused sequence pair against course.layers.lstm's.
 
 The kernels run in numba's CUDA simulator when no GPU is visible (one Python thread per CUDA thread,
 so the sizes are tiny), on the GPU otherwise. Launches use 8 x 4 blocks, so every shape below that is
@@ -11,7 +11,7 @@ import functools
 import numpy as np
 import pytest
 
-from course.gradcheck import check_pair
+from course.core.gradcheck import check_pair
 from course.kernels.launch import use_simulator_unless_gpu
 from course.kernels.lstm_cell import (
     FusedLSTM,
@@ -22,7 +22,7 @@ from course.kernels.lstm_cell import (
     lstm_cell_forward,
     lstm_cell_forward_numpy,
 )
-from course.lstm import LSTM, lstm_backward, lstm_forward, lstm_step_forward
+from course.layers.lstm import LSTM, lstm_backward, lstm_forward, lstm_step_forward
 
 pytest.importorskip("numba")
 use_simulator_unless_gpu()  # before the first kernel launch imports numba.cuda

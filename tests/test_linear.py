@@ -1,10 +1,11 @@
-"""Tests for course.linear: feature maps, squared and ridge loss, closed form, descent, model selection."""
+"""Tests for course.models.linear: feature maps, squared and ridge loss, closed form, descent, model
+selection."""
 
 import numpy as np
 import pytest
 
-from course.gradcheck import check_loss
-from course.linear import (
+from course.core.gradcheck import check_loss
+from course.models.linear import (
     gradient_descent,
     linear_features,
     linear_predict,

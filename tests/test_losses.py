@@ -1,12 +1,13 @@
-"""Tests for course/losses.py: stable softmax, cross-entropy (fused and separate), MSE, BCE with logits."""
+"""Tests for course/layers/losses.py: stable softmax, cross-entropy (fused and separate), MSE, BCE with
+logits."""
 
 import warnings
 
 import numpy as np
 import pytest
 
-from course.gradcheck import check_loss, check_pair
-from course.losses import (
+from course.core.gradcheck import check_loss, check_pair
+from course.layers.losses import (
     binary_cross_entropy_with_logits,
     log_softmax,
     mse_loss,
@@ -17,7 +18,7 @@ from course.losses import (
     softmax_forward,
 )
 
-# Gradient checks run in float64 with relative error < 1e-7 (course.gradcheck.DEFAULT_TOL).
+# Gradient checks run in float64 with relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 MAGNITUDES = [300.0, 1e4]  # lecture 000: logits up to 300 over 1000 classes overflow a naive softmax
 
 

@@ -1,14 +1,22 @@
-"""Tests for course/lstm.py: the LSTM step pair, the fast sequence pair, initialisation and the module."""
+"""Tests for course/layers/lstm.py: the LSTM step pair, the fast sequence pair, initialisation and the
+module."""
 
 import warnings
 
 import numpy as np
 import pytest
 
-from course.gradcheck import check_module, check_pair
-from course.lstm import LSTM, lstm_backward, lstm_forward, lstm_init, lstm_step_backward, lstm_step_forward
+from course.core.gradcheck import check_module, check_pair
+from course.layers.lstm import (
+    LSTM,
+    lstm_backward,
+    lstm_forward,
+    lstm_init,
+    lstm_step_backward,
+    lstm_step_forward,
+)
 
-# Gradient checks: float64, relative error < 1e-7 (course.gradcheck.DEFAULT_TOL), with a seeded random
+# Gradient checks: float64, relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL), with a seeded random
 # upstream gradient on every output (every time step, and the final cell where it is returned).
 # The seeds are ones whose gradients have no near-cancelling entry: on an entry of size 1e-5 the
 # relative error measures finite-difference round-off (~1e-6), not a wrong formula (seed 1 of the

@@ -2,7 +2,7 @@
 
 Each case builds ``f = sum(op(inputs) * dout)`` with a seeded random ``dout``, so every output element carries
 its own upstream gradient, and asks the graph for df/d(input) for every input. Float64 throughout; gradient
-checks use rel < 1e-7 (course.gradcheck.DEFAULT_TOL). The second-order checks differentiate the gradient
+checks use rel < 1e-7 (course.core.gradcheck.DEFAULT_TOL). The second-order checks differentiate the gradient
 graph once more (a Hessian-vector product with a random v) and compare with torch double-backward.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from course.gradcheck import DEFAULT_TOL, assert_gradient_close, numerical_gradient, rel_error
+from course.core.gradcheck import DEFAULT_TOL, assert_gradient_close, numerical_gradient, rel_error
 from course.minitf.graph import Graph, Node
 from course.minitf.session import Session
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from course.activations import ReLU
-from course.affine import Linear
-from course.gradcheck import rel_error
-from course.losses import softmax_cross_entropy
+from course.core.gradcheck import rel_error
+from course.core.module import Sequential
+from course.layers.activations import ReLU
+from course.layers.affine import Linear
+from course.layers.losses import softmax_cross_entropy
 from course.minitf.graph import Graph
 from course.minitf.session import Session
-from course.module import Sequential
 
 
 def _spiral(rng: np.random.Generator, n_per_class: int, classes: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,14 +1,14 @@
-"""Tests for course/module.py: parameter naming, zero_grad, accumulation, train/eval, state_dict."""
+"""Tests for course/core/module.py: parameter naming, zero_grad, accumulation, train/eval, state_dict."""
 
 import numpy as np
 import pytest
 
-from course.activations import ReLU, Tanh
-from course.affine import Linear
-from course.batchnorm import BatchNorm
-from course.dropout import Dropout
-from course.gradcheck import check_module
-from course.module import Module, Sequential
+from course.core.gradcheck import check_module
+from course.core.module import Module, Sequential
+from course.layers.activations import ReLU, Tanh
+from course.layers.affine import Linear
+from course.layers.batchnorm import BatchNorm
+from course.layers.dropout import Dropout
 
 
 def _mlp(dtype=np.float64):

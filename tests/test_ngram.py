@@ -1,11 +1,11 @@
-"""Tests for course/ngram.py: the add-k smoothed character n-gram baseline."""
+"""Tests for course/models/ngram.py: the add-k smoothed character n-gram baseline."""
 
 import math
 
 import numpy as np
 import pytest
 
-from course.ngram import NGramLM, ngram_sweep
+from course.models.ngram import NGramLM, ngram_sweep
 
 
 def test_bigram_probabilities_match_hand_counts():

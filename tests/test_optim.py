@@ -1,11 +1,12 @@
-"""Tests for course.optim: every update rule equals torch.optim's step by step, converges on a quadratic,
+"""Tests for course.training.optim: every update rule equals torch.optim's step by step, converges on a
+quadratic,
 keeps its inputs and dtype; weight decay, gradient clipping and the Optimizer wrapper."""
 
 import numpy as np
 import pytest
 
-from course.module import Module
-from course.optim import (
+from course.core.module import Module
+from course.training.optim import (
     Optimizer,
     adadelta,
     adagrad,

@@ -164,7 +164,7 @@ def test_student_edition_imports_and_earlier_assignments_stay_working(edition_ro
     number = settings.assignment_number(assignment)
     code = textwrap.dedent(
         f"""
-        import importlib, pkgutil, course, course.linear as L, numpy as np
+        import importlib, pkgutil, course, course.models.linear as L, numpy as np
         for m in pkgutil.walk_packages(course.__path__, "course."):
             importlib.import_module(m.name)
         assert course.__file__.startswith({str(edition_root / assignment)!r}), course.__file__
@@ -196,7 +196,8 @@ def test_wheels_hold_the_edition_verbatim_with_a_valid_record(edition_root):
                 expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
                 assert digest == f"sha256={expected}" and int(size) == len(data), name
         assert (
-            zf.read("course/linear.py") == (edition_root / "a01_linear_models/course/linear.py").read_bytes()
+            zf.read("course/models/linear.py")
+            == (edition_root / "a01_linear_models/course/models/linear.py").read_bytes()
         )
     assert "course/_student_edition.py" in names and "course/data/digits.npz" in names
     again = editions.build_wheel(

@@ -12,7 +12,7 @@ import pytest
 
 from autograder import editions
 from course import grading
-from course.linear import ridge_loss, squared_loss
+from course.models.linear import ridge_loss, squared_loss
 
 
 def test_expect_close_names_the_entry_both_values_and_a_constant_factor():
@@ -47,7 +47,7 @@ def _inputs(rng):
 
 
 def test_check_function_accepts_the_reference_itself():
-    grading.check_function(squared_loss, "linear.squared_loss", _inputs, output_names=("loss", "dw"))
+    grading.check_function(squared_loss, "models.linear.squared_loss", _inputs, output_names=("loss", "dw"))
 
 
 def test_check_function_rejects_a_wrong_term_without_revealing_expected_values():
@@ -56,10 +56,12 @@ def test_check_function_rejects_a_wrong_term_without_revealing_expected_values()
         return loss, dw / 2
 
     with pytest.raises(AssertionError) as err:
-        grading.check_function(half_gradient, "linear.squared_loss", _inputs, output_names=("loss", "dw"))
+        grading.check_function(
+            half_gradient, "models.linear.squared_loss", _inputs, output_names=("loss", "dw")
+        )
     message = str(err.value)
     assert "output 'dw' differs from the reference" in message and "X of shape (6, 3)" in message
-    rng = np.random.default_rng(grading.check_seed("linear.squared_loss", 0))
+    rng = np.random.default_rng(grading.check_seed("models.linear.squared_loss", 0))
     expected = squared_loss(**_inputs(rng))[1]
     assert not any(f"{v:.3g}" in message for v in expected), "the message leaks an expected value"
 
@@ -71,10 +73,10 @@ def test_check_function_catches_in_place_modification_and_wrong_arity():
 
     make = lambda rng: {**_inputs(rng), "lam": 0.5}
     with pytest.raises(AssertionError, match="modified its input w in place"):
-        grading.check_function(in_place, "linear.ridge_loss", make)
+        grading.check_function(in_place, "models.linear.ridge_loss", make)
     with pytest.raises(AssertionError, match=r"returned a float, expected a tuple of 2 values \(loss, dw\)"):
         grading.check_function(
-            lambda X, w, y, lam: 0.0, "linear.ridge_loss", make, output_names=("loss", "dw")
+            lambda X, w, y, lam: 0.0, "models.linear.ridge_loss", make, output_names=("loss", "dw")
         )
 
 
@@ -83,11 +85,11 @@ def test_check_function_turns_not_implemented_into_a_plain_failure():
         raise NotImplementedError()
 
     with pytest.raises(AssertionError, match="not implemented yet"):
-        grading.check_function(stub, "linear.squared_loss", _inputs)
+        grading.check_function(stub, "models.linear.squared_loss", _inputs)
 
 
 def test_check_forward_backward_compares_outputs_and_every_gradient():
-    import course.linear as L
+    import course.models.linear as L
 
     def forward(X, w):
         return L.linear_predict(X, w), (X, w)
@@ -124,7 +126,7 @@ def test_hidden_checks_refuse_to_run_in_a_student_edition_without_the_reference(
         import numpy as np
         from course import grading
         try:
-            grading.check_function(lambda x: x, "linear.linear_features", lambda rng: {"x": np.zeros(2)})
+            grading.check_function(lambda x: x, "models.linear.linear_features", lambda rng: {"x": np.zeros(2)})
         except grading.GraderOnlyError as err:
             print("refused:", err)
         """

@@ -54,8 +54,8 @@ def _course_only(source_nb, release_nb):
         samples.set_answer(
             nb,
             task,
-            f"import course.linear\n\ndef {task}(*args, **kwargs):\n"
-            f"    return course.linear.{task}(*args, **kwargs)\n",
+            f"import course.models.linear\n\ndef {task}(*args, **kwargs):\n"
+            f"    return course.models.linear.{task}(*args, **kwargs)\n",
         )
     return nb
 

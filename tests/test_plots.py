@@ -1,4 +1,4 @@
-"""Tests for course.plots on the Agg backend: titles and labels are set, curves hold the history's
+"""Tests for course.core.plots on the Agg backend: titles and labels are set, curves hold the history's
 numbers, the decision regions are the classifier's predictions, and plt.show is never called."""
 
 import matplotlib
@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course.plots import plot_accuracy_curves, plot_decision_boundary, plot_loss_curves  # noqa: E402
+from course.core.plots import plot_accuracy_curves, plot_decision_boundary, plot_loss_curves  # noqa: E402
 
 HISTORY = {
     "train_loss": [1.0, 0.6, 0.4, 0.3],

@@ -1,4 +1,5 @@
-"""Tests for course/pointer.py: the masked pointer-score pair, the whole model's gradients, masks, decoding,
+"""Tests for course/models/pointer.py: the masked pointer-score pair, the whole model's gradients, masks,
+decoding,
 training steps, and (slow) the learning bars on a reduced budget."""
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from course.combinatorial import (
+from course.core.gradcheck import assert_gradient_close, check_loss, check_pair, numerical_gradient
+from course.data.combinatorial import (
     batch_sampler,
     closed_sequence_vertices,
     held_karp,
@@ -20,10 +22,8 @@ from course.combinatorial import (
     tour_length,
     tsp_dataset,
 )
-from course.gradcheck import assert_gradient_close, check_loss, check_pair, numerical_gradient
-from course.losses import softmax_cross_entropy
-from course.optim import Optimizer, adam
-from course.pointer import (
+from course.layers.losses import softmax_cross_entropy
+from course.models.pointer import (
     MASK_SCORE,
     PARAM_NAMES,
     PointerNetwork,
@@ -39,6 +39,7 @@ from course.pointer import (
     teacher_forcing_masks,
     update_mask,
 )
+from course.training.optim import Optimizer, adam
 
 
 def _score_inputs(seed: int = 0, N: int = 2, T: int = 3, n: int = 4, H: int = 5, Hd: int = 6, A: int = 7):
@@ -303,7 +304,7 @@ def test_train_step_updates_every_parameter_and_lowers_the_loss_on_a_fixed_batch
 
 
 # ----------------------------------------------------------------------------- learning (reduced budget)
-# Reduced budgets of scripts/train_pointer.py (full-budget numbers in docs/results_pointer.md). The bounds
+# Reduced budgets of experiments/train_pointer.py (full-budget numbers in docs/results_pointer.md). The bounds
 # leave a margin below what these seeds reached on the shared 2-core development machine; the durations
 # measured there (pessimistic: ~8 agents shared it) are given beside each test.
 @pytest.mark.slow

@@ -5,8 +5,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from course.gradcheck import check_module, check_pair, rel_error
-from course.pooling import MaxPool2d, max_pool_backward, max_pool_forward
+from course.core.gradcheck import check_module, check_pair, rel_error
+from course.layers.pooling import MaxPool2d, max_pool_backward, max_pool_forward
 
 # (N, C, H, W, size, stride): the reshape path (size == stride, dims divide) and the general strided path,
 # including overlapping windows (stride < size) and floored outputs (dims that do not divide).

@@ -16,9 +16,9 @@ import functools
 import numpy as np
 import pytest
 
-from course.gradcheck import check_pair
-from course.lstm import lstm_step_backward, lstm_step_forward
-from course.rnn import rnn_backward, rnn_forward
+from course.core.gradcheck import check_pair
+from course.layers.lstm import lstm_step_backward, lstm_step_forward
+from course.layers.rnn import rnn_backward, rnn_forward
 
 
 def _params(N=2, T=4, D=3, H=3, G=4, seed=0):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from course.convolution import conv_forward_naive
-from course.gradcheck import check_module, check_pair, rel_error
-from course.residual import ResidualBlock, residual_block_backward, residual_block_forward
+from course.core.gradcheck import check_module, check_pair, rel_error
+from course.layers.convolution import conv_forward_naive
+from course.layers.residual import ResidualBlock, residual_block_backward, residual_block_forward
 
 
 def _data(N=2, C=3, H=5, W=4, seed=0, dtype=np.float64):

@@ -1,12 +1,12 @@
-"""Tests for course/rnn.py: the vanilla RNN step, backpropagation through time, and the RNN module."""
+"""Tests for course/layers/rnn.py: the vanilla RNN step, backpropagation through time, and the RNN module."""
 
 import numpy as np
 import pytest
 
-from course.gradcheck import check_module, check_pair
-from course.rnn import RNN, rnn_backward, rnn_forward, rnn_init, rnn_step_backward, rnn_step_forward
+from course.core.gradcheck import check_module, check_pair
+from course.layers.rnn import RNN, rnn_backward, rnn_forward, rnn_init, rnn_step_backward, rnn_step_forward
 
-# Gradient checks: float64, relative error < 1e-7 (course.gradcheck.DEFAULT_TOL); check_pair puts a
+# Gradient checks: float64, relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL); check_pair puts a
 # seeded random upstream gradient on every output, so for rnn_forward on every one of the T steps.
 
 

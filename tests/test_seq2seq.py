@@ -1,12 +1,14 @@
-"""Tests for course/seq2seq.py: whole-model gradients, teacher forcing, inference = training, learning."""
+"""Tests for course/models/seq2seq.py: whole-model gradients, teacher forcing, inference = training,
+learning."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course.gradcheck import numerical_gradient
-from course.seq2seq import (
+from course.core.gradcheck import numerical_gradient
+from course.data.seq_tasks import EOS, SOS, encode_pairs, make_task
+from course.models.seq2seq import (
     Seq2Seq,
     exact_match,
     init_seq2seq_params,
@@ -14,7 +16,6 @@ from course.seq2seq import (
     seq2seq_loss,
     train_seq2seq,
 )
-from course.seq_tasks import EOS, SOS, encode_pairs, make_task
 
 # A tiny batch: source vocabulary 6, target vocabulary 5; row 0 is padded (length 2), row 1 is not.
 SRC = np.array([[3, 4, 0], [5, 4, 3]])
@@ -172,7 +173,7 @@ def _learning_run(task_name: str, steps: int) -> float:
     return exact_match(model, test)
 
 
-# Reduced budgets of scripts/train_seq2seq.py. Measured on a loaded shared 2-core machine (one core):
+# Reduced budgets of experiments/train_seq2seq.py. Measured on a loaded shared 2-core machine (one core):
 # reversal 0.986 exact match after 500 steps (~30 s), dates 0.962 after 400 steps (~21-34 s); the bound
 # leaves room for a different BLAS or CPU changing the float32 round-off and hence the trajectory.
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""Tests for course/seq_tasks.py: seeded, correct targets, the date task round-trips, padding and masks."""
+"""Tests for course/data/seq_tasks.py: seeded, correct targets, the date task round-trips, padding and
+masks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime
 import numpy as np
 import pytest
 
-from course.seq_tasks import (
+from course.data.seq_tasks import (
     DATE_FORMATS,
     EOS,
     PAD,

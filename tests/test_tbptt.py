@@ -1,14 +1,14 @@
-"""Tests for course/tbptt.py: streams, chunks and the truncated-BPTT training loop."""
+"""Tests for course/training/tbptt.py: streams, chunks and the truncated-BPTT training loop."""
 
 import math
 
 import numpy as np
 import pytest
 
-from course.charlm import CharLM
 from course.data.text import CharVocab
-from course.optim import Optimizer, adam
-from course.tbptt import batchify, chunk_loss_fn, tbptt_chunks, train_tbptt
+from course.models.charlm import CharLM
+from course.training.optim import Optimizer, adam
+from course.training.tbptt import batchify, chunk_loss_fn, tbptt_chunks, train_tbptt
 
 
 def test_batchify_cuts_contiguous_streams_and_drops_the_tail():

@@ -1,19 +1,20 @@
-"""Tests for course/temporal.py: the affine layer shared over time and the masked temporal softmax loss."""
+"""Tests for course/layers/temporal.py: the affine layer shared over time and the masked temporal softmax
+loss."""
 
 import functools
 
 import numpy as np
 import pytest
 
-from course.gradcheck import check_loss, check_module, check_pair
-from course.temporal import (
+from course.core.gradcheck import check_loss, check_module, check_pair
+from course.layers.temporal import (
     TemporalAffine,
     temporal_affine_backward,
     temporal_affine_forward,
     temporal_softmax_loss,
 )
 
-# Gradient checks: float64, relative error < 1e-7 (course.gradcheck.DEFAULT_TOL).
+# Gradient checks: float64, relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 
 
 def _affine_inputs(N=2, T=3, D=4, M=5, seed=0):

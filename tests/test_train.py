@@ -1,4 +1,4 @@
-"""Tests for course.train: one step is one SGD update on fresh gradients, the loop learns a spiral,
+"""Tests for course.training.train: one step is one SGD update on fresh gradients, the loop learns a spiral,
 is repeatable from its seeds, restores the best checkpoint, and reports progress without a terminal."""
 
 import math
@@ -7,15 +7,15 @@ import sys
 import numpy as np
 import pytest
 
-import course.train as train_module
-from course.activations import ReLU
-from course.affine import Linear
+import course.training.train as train_module
+from course.core.module import Sequential
 from course.data import load_digits, make_spirals, make_xor, train_val_test_split
-from course.dropout import Dropout
-from course.losses import binary_cross_entropy_with_logits, mse_loss, softmax_cross_entropy
-from course.module import Sequential
-from course.optim import Optimizer, adam, sgd
-from course.train import accuracy, evaluate, predict, train, train_step
+from course.layers.activations import ReLU
+from course.layers.affine import Linear
+from course.layers.dropout import Dropout
+from course.layers.losses import binary_cross_entropy_with_logits, mse_loss, softmax_cross_entropy
+from course.training.optim import Optimizer, adam, sgd
+from course.training.train import accuracy, evaluate, predict, train, train_step
 
 
 def _spiral_data():

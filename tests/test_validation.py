@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course.validation import check_array, check_choice, check_positive
+from course.core.validation import check_array, check_choice, check_positive
 
 
 def test_letters_bind_across_arguments_and_report_bound_values():

@@ -1,9 +1,9 @@
-"""Tests for course/experiments/vanishing.py: the data behind the vanishing/exploding gradient plots."""
+"""Tests for experiments/vanishing.py: the data behind the vanishing/exploding gradient plots."""
 
 import numpy as np
 import pytest
 
-from course.experiments.vanishing import (
+from experiments.vanishing import (
     forward_backward_prop,
     forward_backward_sweep,
     gradient_norms_through_time,

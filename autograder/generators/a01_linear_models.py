@@ -2,7 +2,7 @@
 """Writes solutions/a01_linear_models/a01_linear_models.ipynb (assignment 01, lectures 002 and 004).
 
 Run ``python -m autograder.generators.a01_linear_models``; the expected values of the visible tests
-are computed here, once, from the reference library (course.linear) and written into the notebook as
+are computed here, once, from the reference library (course.models.linear) and written into the notebook as
 literals. The committed notebook is the source of truth; this script only keeps it easy to rebuild.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.cells import code, generator_main, hidden_test, literal, markdown, solution, visible_test
-from course import linear
+from course.models import linear
 
 ASSIGNMENT = "a01_linear_models"
 
@@ -45,7 +45,7 @@ def cells() -> list:
             answer cell (delete the `raise NotImplementedError()`). The *visible* test cell after each answer checks
             a small fixed example and tells you what is wrong; the *hidden* test cell compares your function with
             the reference on fresh random inputs when the course grader runs it. Both carry points. Do not edit,
-            copy or delete test cells: the grader restores them. Use only NumPy (no `course.linear`: in the grader
+            copy or delete test cells: the grader restores them. Use only NumPy (no `course.models.linear`: in the grader
             the library functions you are asked to write raise `NotImplementedError`).
 
             Shapes: $x$ is `(N,)`, the design matrix $X = \phi(x)$ is `(N, D)`, $w$ is `(D,)`, $y$ is `(N,)`.
@@ -110,7 +110,7 @@ def cells() -> list:
         hidden_test(
             "linear_features",
             """
-            grading.check_function(linear_features, "linear.linear_features", lambda rng: {"x": rng.uniform(-3, 3, 7)})
+            grading.check_function(linear_features, "models.linear.linear_features", lambda rng: {"x": rng.uniform(-3, 3, 7)})
             """,
             points=1,
         )
@@ -159,7 +159,7 @@ def cells() -> list:
             "polynomial_features",
             """
             grading.check_function(
-                polynomial_features, "linear.polynomial_features",
+                polynomial_features, "models.linear.polynomial_features",
                 lambda rng: {"x": rng.uniform(-2, 2, 6), "degree": int(rng.integers(0, 7))},
             )
             """,
@@ -206,7 +206,7 @@ def cells() -> list:
         hidden_test(
             "sin_features",
             """
-            grading.check_function(sin_features, "linear.sin_features", lambda rng: {"x": rng.uniform(-3, 3, 8)})
+            grading.check_function(sin_features, "models.linear.sin_features", lambda rng: {"x": rng.uniform(-3, 3, 8)})
             """,
             points=1,
         )
@@ -262,7 +262,7 @@ def cells() -> list:
                 d = int(rng.integers(1, 6))
                 return {"X": rng.standard_normal((9, d)), "w": rng.standard_normal(d)}
 
-            grading.check_function(linear_predict, "linear.linear_predict", _inputs)
+            grading.check_function(linear_predict, "models.linear.linear_predict", _inputs)
             """,
             points=1,
         )
@@ -339,7 +339,7 @@ def cells() -> list:
                 n, d = int(rng.integers(3, 12)), int(rng.integers(1, 5))
                 return {"X": rng.standard_normal((n, d)), "w": rng.standard_normal(d), "y": rng.standard_normal(n)}
 
-            grading.check_function(squared_loss, "linear.squared_loss", _inputs, output_names=("loss", "dw"))
+            grading.check_function(squared_loss, "models.linear.squared_loss", _inputs, output_names=("loss", "dw"))
             """,
             points=2,
         )
@@ -426,7 +426,7 @@ def cells() -> list:
 
                 return {"loss_fn": loss_fn, "w0": rng.standard_normal(d), "lr": 0.05, "num_steps": int(rng.integers(1, 30))}
 
-            grading.check_function(gradient_descent, "linear.gradient_descent", _inputs, output_names=("w", "losses"))
+            grading.check_function(gradient_descent, "models.linear.gradient_descent", _inputs, output_names=("w", "losses"))
             """,
             points=2,
         )
@@ -510,7 +510,7 @@ def cells() -> list:
                 return {"X": rng.standard_normal((n, d)), "w": rng.standard_normal(d), "y": rng.standard_normal(n),
                         "lam": float(rng.uniform(0, 2))}
 
-            grading.check_function(ridge_loss, "linear.ridge_loss", _inputs, output_names=("loss", "dw"))
+            grading.check_function(ridge_loss, "models.linear.ridge_loss", _inputs, output_names=("loss", "dw"))
             """,
             points=2,
         )
@@ -578,7 +578,7 @@ def cells() -> list:
                 X = np.concatenate([np.ones((n, 1)), rng.standard_normal((n, d - 1))], axis=1)
                 return {"X": X, "y": rng.standard_normal(n), "lam": float(rng.choice([0.0, 0.01, 0.7]))}
 
-            grading.check_function(ridge_closed_form, "linear.ridge_closed_form", _inputs, trials=4)
+            grading.check_function(ridge_closed_form, "models.linear.ridge_closed_form", _inputs, trials=4)
             """,
             points=2,
         )
@@ -736,7 +736,7 @@ def cells() -> list:
                 return {"x_train": x[:25], "y_train": y[:25], "x_val": x[25:], "y_val": y[25:],
                         "degrees": [0, 1, 2, 3, 4, 5], "lam": float(rng.choice([0.0, 0.01]))}
 
-            grading.check_function(select_degree, "linear.select_degree", _inputs,
+            grading.check_function(select_degree, "models.linear.select_degree", _inputs,
                                    output_names=("best_degree", "train_losses", "val_losses"))
             """,
             points=2,

@@ -2,8 +2,8 @@
 """Writes solutions/a02_backprop_modules/a02_backprop_modules.ipynb (assignment 02, lectures 000, 002, 004).
 
 Run ``python -m autograder.generators.a02_backprop_modules``; the expected values of the visible tests
-are computed here, once, from the reference library (course.affine, course.activations,
-course.elementwise, course.losses, course.gradcheck) and written into the notebook as literals. The
+are computed here, once, from the reference library (course.layers.affine, course.layers.activations,
+course.layers.elementwise, course.layers.losses, course.core.gradcheck) and written into the notebook as literals. The
 committed notebook is the source of truth; this script only keeps it easy to rebuild.
 
 The notebook never calls the library functions of this assignment: in the grading kernel they raise
@@ -26,7 +26,8 @@ from autograder.cells import (
     solution,
     visible_test,
 )
-from course import activations, affine, elementwise, gradcheck, losses
+from course.core import gradcheck
+from course.layers import activations, affine, elementwise, losses
 
 ASSIGNMENT = "a02_backprop_modules"
 
@@ -134,7 +135,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             a small fixed example and tells you what is wrong; the *hidden* test cell compares your function with
             the reference on fresh random inputs when the course grader runs it. Both carry points. Do not edit,
             copy or delete test cells: the grader restores them. Use only NumPy: in the grader the library functions
-            you are asked to write (`course.affine`, `course.activations`, `course.elementwise`, `course.losses`)
+            you are asked to write (`course.layers.affine`, `course.layers.activations`, `course.layers.elementwise`, `course.layers.losses`)
             raise `NotImplementedError`.
 
             Shapes use the course's letters: N batch, D input features, H hidden units, M outputs of an affine
@@ -152,7 +153,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
 
             from course import grading
             from course.data import make_spirals
-            from course.plots import plot_decision_boundary
+            from course.core.plots import plot_decision_boundary
             """
         )
     )
@@ -224,7 +225,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 y.flat[0] = x.flat[0] = 0.0  # an entry where both are zero
                 return {"x": x, "y": y}
 
-            grading.check_function(rel_error, "gradcheck.rel_error", _inputs)
+            grading.check_function(rel_error, "core.gradcheck.rel_error", _inputs)
             """,
             points=1,
         )
@@ -299,9 +300,9 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "numerical_gradient",
             """
-            ref_numerical_gradient = grading.reference("gradcheck.numerical_gradient")
+            ref_numerical_gradient = grading.reference("core.gradcheck.numerical_gradient")
             for trial in range(3):
-                rng = np.random.default_rng(grading.check_seed("gradcheck.numerical_gradient", trial))
+                rng = np.random.default_rng(grading.check_seed("core.gradcheck.numerical_gradient", trial))
                 shape = tuple(int(s) for s in rng.integers(1, 5, size=int(rng.integers(1, 4))))
                 coef, x0 = rng.standard_normal(shape), rng.standard_normal(shape)
                 h = float(rng.choice([1e-5, 1e-2]))  # a large h too, so a hard-coded step shows
@@ -366,9 +367,9 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "numerical_gradient_array",
             """
-            ref_numerical_gradient_array = grading.reference("gradcheck.numerical_gradient_array")
+            ref_numerical_gradient_array = grading.reference("core.gradcheck.numerical_gradient_array")
             for trial in range(2):
-                rng = np.random.default_rng(grading.check_seed("gradcheck.numerical_gradient_array", trial))
+                rng = np.random.default_rng(grading.check_seed("core.gradcheck.numerical_gradient_array", trial))
                 n, d = int(rng.integers(1, 5)), int(rng.integers(1, 5))
                 x0, w, dout = rng.standard_normal((n, d)), rng.standard_normal((d, 3)), rng.standard_normal((n, 3))
                 x_student, x_ref = x0.copy(), x0.copy()
@@ -454,7 +455,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             "affine_forward",
             forward_hidden(
                 "affine_forward",
-                "affine.affine_forward",
+                "layers.affine.affine_forward",
                 """
                 def _inputs(rng):
                     n, m = int(rng.integers(1, 6)), int(rng.integers(1, 5))
@@ -545,7 +546,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 d = int(np.prod(shape[1:]))
                 return {"x": rng.standard_normal(shape), "w": rng.standard_normal((d, m)), "b": rng.standard_normal(m)}
 
-            grading.check_forward_backward(affine_forward, affine_backward, "affine.affine", _inputs,
+            grading.check_forward_backward(affine_forward, affine_backward, "layers.affine.affine", _inputs,
                                            grads=("x", "w", "b"), trials=3)
             """,
             points=2,
@@ -613,7 +614,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 f"{name}_forward",
                 forward_hidden(
                     f"{name}_forward",
-                    f"activations.{name}_forward",
+                    f"layers.activations.{name}_forward",
                     """
                     def _inputs(rng):
                         shape = tuple(int(s) for s in rng.integers(1, 6, size=int(rng.integers(1, 4))))
@@ -651,7 +652,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                     shape = tuple(int(s) for s in rng.integers(1, 6, size=int(rng.integers(1, 4))))
                     return {{"x": rng.standard_normal(shape) * 3}}
 
-                grading.check_forward_backward({name}_forward, {name}_backward, "activations.{name}", _inputs,
+                grading.check_forward_backward({name}_forward, {name}_backward, "layers.activations.{name}", _inputs,
                                                grads=("x",), trials=3)
                 """,
                 points=1,
@@ -835,7 +836,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 shape = tuple(1 if rng.random() < 0.4 else s for s in full[ndim - keep:])  # ... some of size 1
                 return {"grad": rng.standard_normal(full), "shape": shape}
 
-            grading.check_function(unbroadcast, "elementwise.unbroadcast", _inputs, trials=6)
+            grading.check_function(unbroadcast, "layers.elementwise.unbroadcast", _inputs, trials=6)
             """,
             points=2,
         )
@@ -895,7 +896,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             "add_forward",
             forward_hidden(
                 "add_forward",
-                "elementwise.add_forward",
+                "layers.elementwise.add_forward",
                 ew_inputs,
                 "f\"x of shape {inputs['x'].shape}, y of shape {inputs['y'].shape}\"",
                 trials=4,
@@ -945,7 +946,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             ew_inputs.strip("\n")
             + """
 
-    grading.check_forward_backward(add_forward, add_backward, "elementwise.add", _inputs, grads=("x", "y"), trials=4)
+    grading.check_forward_backward(add_forward, add_backward, "layers.elementwise.add", _inputs, grads=("x", "y"), trials=4)
     """,
             points=2,
         )
@@ -999,7 +1000,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             "multiply_forward",
             forward_hidden(
                 "multiply_forward",
-                "elementwise.multiply_forward",
+                "layers.elementwise.multiply_forward",
                 ew_inputs,
                 "f\"x of shape {inputs['x'].shape}, y of shape {inputs['y'].shape}\"",
                 trials=4,
@@ -1055,7 +1056,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             ew_inputs.strip("\n")
             + """
 
-    grading.check_forward_backward(multiply_forward, multiply_backward, "elementwise.multiply", _inputs,
+    grading.check_forward_backward(multiply_forward, multiply_backward, "layers.elementwise.multiply", _inputs,
                                    grads=("x", "y"), trials=4)
     """,
             points=2,
@@ -1125,7 +1126,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 shape = tuple(int(s) for s in rng.integers(1, 6, size=int(rng.integers(1, 4))))
                 return {"pred": rng.standard_normal(shape), "target": rng.standard_normal(shape)}
 
-            grading.check_function(mse_loss, "losses.mse_loss", _inputs, output_names=("loss", "dpred"))
+            grading.check_function(mse_loss, "layers.losses.mse_loss", _inputs, output_names=("loss", "dpred"))
             """,
             points=1,
         )
@@ -1203,7 +1204,7 @@ grading.expect_close("BCE dz at z = [-1000, 1000], y = [1, 0]", big_dz, np.array
                 y = (rng.random(shape) < 0.5).astype(np.float64) if rng.random() < 0.7 else rng.random(shape)
                 return {"z": z, "y": y}
 
-            grading.check_function(binary_cross_entropy_with_logits, "losses.binary_cross_entropy_with_logits", _inputs,
+            grading.check_function(binary_cross_entropy_with_logits, "layers.losses.binary_cross_entropy_with_logits", _inputs,
                                    trials=4, output_names=("loss", "dz"))
             """,
             points=2,
@@ -1298,21 +1299,21 @@ grading.expect_close("softmax of a ramp up to 300 (float32), last 4 classes", p3
                 scale = float(rng.choice([1.0, 30.0, 300.0]))
                 return {"x": rng.uniform(-scale, scale, shape), "axis": int(rng.integers(-len(shape), len(shape)))}
 
-            grading.check_function(softmax, "losses.softmax", _inputs, trials=4, atol=1e-12)
+            grading.check_function(softmax, "layers.losses.softmax", _inputs, trials=4, atol=1e-12)
 
             def _inputs32(rng):  # logits up to 300 over 1000 classes, in float32
                 x = rng.uniform(-300, 300, (int(rng.integers(1, 5)), 1000)).astype(np.float32)
                 x[:, int(rng.integers(0, 1000))] = 300.0
                 return {"x": x}
 
-            grading.check_function(softmax, "losses.softmax", _inputs32, trials=2, rtol=1e-4, atol=1e-7,
+            grading.check_function(softmax, "layers.losses.softmax", _inputs32, trials=2, rtol=1e-4, atol=1e-7,
                                    label="softmax (float32, logits up to 300 over 1000 classes)")
 
             def _inputs_offset(rng):  # rows whose logits differ by thousands: each row needs its own maximum
                 n, c = int(rng.integers(2, 6)), int(rng.integers(2, 8))
                 return {"x": rng.uniform(-1, 1, (n, c)) + 3000 * rng.standard_normal((n, 1))}
 
-            grading.check_function(softmax, "losses.softmax", _inputs_offset, trials=2, atol=1e-12,
+            grading.check_function(softmax, "layers.losses.softmax", _inputs_offset, trials=2, atol=1e-12,
                                    label="softmax (rows offset by thousands)")
             """,
             points=2,
@@ -1379,7 +1380,7 @@ grading.expect_close("log_softmax(x, axis=0)", log_softmax(x[:, :2], axis=0), {l
                 scale = float(rng.choice([1.0, 30.0, 1000.0]))
                 return {"x": rng.uniform(-scale, scale, shape), "axis": int(rng.integers(-len(shape), len(shape)))}
 
-            grading.check_function(log_softmax, "losses.log_softmax", _inputs, trials=4)
+            grading.check_function(log_softmax, "layers.losses.log_softmax", _inputs, trials=4)
             """,
             points=2,
         )
@@ -1472,7 +1473,7 @@ grading.expect_close("dlogits[1, :2] for float32 logits up to 300", big_dlogits[
                 scale = float(rng.choice([1.0, 10.0, 300.0]))
                 return {"logits": rng.uniform(-scale, scale, (n, c)), "y": rng.integers(0, c, n)}
 
-            grading.check_function(softmax_cross_entropy, "losses.softmax_cross_entropy", _inputs, trials=4,
+            grading.check_function(softmax_cross_entropy, "layers.losses.softmax_cross_entropy", _inputs, trials=4,
                                    output_names=("loss", "dlogits"))
 
             def _inputs32(rng):  # logits up to 300 over 1000 classes, in float32
@@ -1481,7 +1482,7 @@ grading.expect_close("dlogits[1, :2] for float32 logits up to 300", big_dlogits[
                 x[:, int(rng.integers(0, 1000))] = 300.0
                 return {"logits": x, "y": rng.integers(0, 1000, n)}
 
-            grading.check_function(softmax_cross_entropy, "losses.softmax_cross_entropy", _inputs32, trials=2,
+            grading.check_function(softmax_cross_entropy, "layers.losses.softmax_cross_entropy", _inputs32, trials=2,
                                    rtol=1e-4, atol=1e-6, output_names=("loss", "dlogits"),
                                    label="softmax_cross_entropy (float32, logits up to 300 over 1000 classes)")
             """,
@@ -1577,9 +1578,9 @@ grading.expect_equal("keys of grads", sorted(grads), ["b1", "b2", "w1", "w2"], h
         hidden_test(
             "two_layer_loss",
             """
-            affine_f, affine_b = grading.reference("affine.affine_forward"), grading.reference("affine.affine_backward")
-            relu_f, relu_b = grading.reference("activations.relu_forward"), grading.reference("activations.relu_backward")
-            ref_sce = grading.reference("losses.softmax_cross_entropy")
+            affine_f, affine_b = grading.reference("layers.affine.affine_forward"), grading.reference("layers.affine.affine_backward")
+            relu_f, relu_b = grading.reference("layers.activations.relu_forward"), grading.reference("layers.activations.relu_backward")
+            ref_sce = grading.reference("layers.losses.softmax_cross_entropy")
             for trial in range(3):
                 rng = np.random.default_rng(grading.check_seed("a02.two_layer_loss", trial))
                 n, d, h, c = (int(v) for v in rng.integers(2, 8, size=4))
@@ -1796,7 +1797,7 @@ grading.expect_equal("keys of grads", sorted(grads), ["b1", "b2", "w1", "w2"], h
         hidden_test(
             "train_two_layer",
             """
-            affine_f = grading.reference("affine.affine_forward")
+            affine_f = grading.reference("layers.affine.affine_forward")
             for trial in range(2):
                 rng = np.random.default_rng(grading.check_seed("a02.train_two_layer", trial))
                 X, y = make_spirals(n_per_class=100, n_classes=3, noise=0.2, rng=rng, dtype=np.float64)
@@ -1863,7 +1864,7 @@ grading.expect_equal("keys of grads", sorted(grads), ["b1", "b2", "w1", "w2"], h
             ## 10. Fused vs separate softmax-cross-entropy
 
             The separate version below runs the three modules one after the other, each with its own backward step, as a
-            graph of generic modules would (it mirrors `course.losses.softmax_cross_entropy_separate`, written here with
+            graph of generic modules would (it mirrors `course.layers.losses.softmax_cross_entropy_separate`, written here with
             your `softmax` so that it runs in the grader too): softmax, then $-\log p_{y}$ averaged, then back through
             $\partial(-\log p)/\partial p = -1/p$ and the softmax Jacobian-vector product
             $dx = s \odot (d s - \langle ds, s\rangle)$. It is not graded.
@@ -1953,7 +1954,7 @@ grading.expect_equal("keys of grads", sorted(grads), ["b1", "b2", "w1", "w2"], h
             is copied (broadcasting, a reused input), its gradients add up. A centred-difference check tells a correct
             backward pass (relative error about $10^{-9}$) from a wrong one (about 1). Numerical care matters as much as
             the calculus: subtract the maximum in softmax, use log-sum-exp, and fuse softmax with the cross-entropy.
-            The library's versions of these functions (`course.affine.Linear`, `course.activations.ReLU`, ...) wrap the
+            The library's versions of these functions (`course.layers.affine.Linear`, `course.layers.activations.ReLU`, ...) wrap the
             same pairs in `Module` classes that own their parameters; assignment 03 builds a graph engine that chains
             such modules automatically.
             """

@@ -1378,7 +1378,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
             hidden(
                 REF_VALUES,
                 RANDOM_DAG,
-                "from course.gradcheck import numerical_gradient, rel_error",
+                "from course.core.gradcheck import numerical_gradient, rel_error",
                 body=_dedent(walk_body),
             ),
             points=3,
@@ -1614,7 +1614,7 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
             A two-layer net, $\mathrm{scores} = \mathrm{relu}(x W_1 + b_1) W_2 + b_2$ with the softmax-cross-entropy
             loss, trained by minibatch SGD on a 2-D spiral, twice, from the same initial weights and on the same
             minibatches: once through your graph engine (`sgd_optimizer` and `run`), once with the modules of
-            assignment 02 (`course.affine.Linear`, `course.activations.ReLU`, `course.losses.softmax_cross_entropy`,
+            assignment 02 (`course.layers.affine.Linear`, `course.layers.activations.ReLU`, `course.layers.losses.softmax_cross_entropy`,
             backward by hand). Both in float64. What to see: the two loss curves lie on top of each other (the
             printed differences are zero, or at the level of float64 rounding: both compute the same sums in the
             same order), and the decision regions of the graph-trained net follow the spiral arms.
@@ -1624,12 +1624,12 @@ def _rule_check(label, rule, build, values, dout_value, wrt, desc):
     c.append(
         code(
             """
-            from course.activations import ReLU
-            from course.affine import Linear
+            from course.layers.activations import ReLU
+            from course.layers.affine import Linear
             from course.data import make_spirals
-            from course.losses import softmax_cross_entropy
-            from course.module import Sequential
-            from course.plots import plot_decision_boundary
+            from course.layers.losses import softmax_cross_entropy
+            from course.core.module import Sequential
+            from course.core.plots import plot_decision_boundary
 
             X_spiral, y_spiral = make_spirals(n_per_class=60, n_classes=3, noise=0.2, rng=np.random.default_rng(0), dtype=np.float64)
             hidden_size, lr, batch, steps = 32, 0.5, 32, 400

@@ -2,14 +2,14 @@
 """Writes solutions/a04_training_deep_nets/a04_training_deep_nets.ipynb (assignment 04, lectures 001 and 004).
 
 Run ``python -m autograder.generators.a04_training_deep_nets``; the expected values of the visible tests
-are computed here, once, from the reference library (course.train, course.optim, course.init,
-course.dropout, course.batchnorm, course.hyperparameter_search) and written into the notebook as literals.
+are computed here, once, from the reference library (course.training.train, course.training.optim, course.training.init,
+course.layers.dropout, course.layers.batchnorm, course.training.hyperparameter_search) and written into the notebook as literals.
 The committed notebook is the source of truth; this script only keeps it easy to rebuild.
 
 In the grading kernel every a04 region of ``course`` raises NotImplementedError, so the notebook never
-calls ``course.train.train``/``train_step``, the update rules, the initialisers, dropout, batch norm or
-``course.optim.Optimizer`` (whose step calls the library's clipping and weight decay). It builds its
-networks from ``course.affine.Linear``, ``course.activations.ReLU`` and ``course.module.Sequential``
+calls ``course.training.train.train``/``train_step``, the update rules, the initialisers, dropout, batch norm or
+``course.training.optim.Optimizer`` (whose step calls the library's clipping and weight decay). It builds its
+networks from ``course.layers.affine.Linear``, ``course.layers.activations.ReLU`` and ``course.core.module.Sequential``
 (assignment 02, which work there), trains them with the student's ``train_step``/``train_epoch`` and a
 small optimizer class written in the notebook on top of the student's update rules, clipping and
 weight decay, and wraps the student's dropout and batch norm pairs in two small modules.
@@ -31,13 +31,14 @@ from autograder.cells import (
     solution,
     visible_test,
 )
-from course import batchnorm, dropout, hyperparameter_search, init, optim
 from course import train as train_lib
-from course.activations import ReLU
-from course.affine import Linear
+from course.core.module import Sequential
 from course.data.batching import iterate_minibatches
-from course.losses import softmax_cross_entropy
-from course.module import Sequential
+from course.layers import batchnorm, dropout
+from course.layers.activations import ReLU
+from course.layers.affine import Linear
+from course.layers.losses import softmax_cross_entropy
+from course.training import hyperparameter_search, init, optim
 
 ASSIGNMENT = "a04_training_deep_nets"
 
@@ -122,9 +123,9 @@ import copy
 
 def _check_rule(rule, name, make_config, steps=4, trials=3):
     """Several steps of your rule and the reference's from the same w, gradients and config; trial 0 uses config=None."""
-    reference_rule = grading.reference(f"optim.{name}")
+    reference_rule = grading.reference(f"training.optim.{name}")
     for trial in range(trials):
-        rng = np.random.default_rng(grading.check_seed(f"optim.{name}", trial))
+        rng = np.random.default_rng(grading.check_seed(f"training.optim.{name}", trial))
         shape = tuple(int(s) for s in rng.integers(1, 5, size=int(rng.integers(1, 3))))
         config = None if trial == 0 else make_config(rng)
         config_student, config_reference = copy.deepcopy(config), copy.deepcopy(config)
@@ -213,8 +214,8 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             the reference on fresh random inputs when the course grader runs it. Both carry points. Do not edit,
             copy or delete test cells: the grader restores them. Use NumPy and the library of the earlier assignments
             (`Linear`, `ReLU`, `Sequential`, `softmax_cross_entropy`, the gradient checker): in the grader the library
-            functions you are asked to write here (`course.train`, `course.optim`, `course.init`, `course.dropout`,
-            `course.batchnorm`) raise `NotImplementedError`.
+            functions you are asked to write here (`course.training.train`, `course.training.optim`, `course.training.init`, `course.layers.dropout`,
+            `course.layers.batchnorm`) raise `NotImplementedError`.
 
             Shapes use the course's letters: N batch, D input features, M outputs of a layer, B a mini-batch.
             """
@@ -227,15 +228,15 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             import matplotlib.pyplot as plt
 
             from course import grading
-            from course.activations import ReLU
-            from course.affine import Linear
+            from course.layers.activations import ReLU
+            from course.layers.affine import Linear
             from course.data import load_digits
-            from course.gradcheck import check_pair
-            from course.hyperparameter_search import one_that_matters
-            from course.init import fans
-            from course.losses import softmax_cross_entropy
-            from course.module import Module, Sequential
-            from course.train import evaluate
+            from course.core.gradcheck import check_pair
+            from course.training.hyperparameter_search import one_that_matters
+            from course.training.init import fans
+            from course.layers.losses import softmax_cross_entropy
+            from course.core.module import Module, Sequential
+            from course.training.train import evaluate
             """
         )
     )
@@ -260,7 +261,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             `grads` with `+=`, so a step that forgets this adds the previous step's gradients), forward, loss and its
             gradient, backward, update. The pieces are the ones of assignment 02:
 
-            - `model`: a `course.module.Module` (here a `Sequential` of `Linear` and `ReLU`): `model.forward(x)` returns
+            - `model`: a `course.core.module.Module` (here a `Sequential` of `Linear` and `ReLU`): `model.forward(x)` returns
               the scores, `model.backward(dscores)` accumulates every parameter's gradient;
             - `loss_fn(scores, y) -> (loss, dscores)`, e.g. `softmax_cross_entropy`;
             - `optimizer`: anything with `zero_grad()` and `step()` (it owns the update rule; section 2).
@@ -346,12 +347,12 @@ grading.expect_close("last-layer bias after a second step", model.layers[2].para
         hidden_test(
             "train_step",
             """
-            reference_train_step = grading.reference("train.train_step")
-            ReferenceOptimizer = grading.reference("optim.Optimizer")
-            rules = {"sgd": grading.reference("optim.sgd"), "adam": grading.reference("optim.adam")}
-            loss_fn = grading.reference("losses.softmax_cross_entropy")
+            reference_train_step = grading.reference("training.train.train_step")
+            ReferenceOptimizer = grading.reference("training.optim.Optimizer")
+            rules = {"sgd": grading.reference("training.optim.sgd"), "adam": grading.reference("training.optim.adam")}
+            loss_fn = grading.reference("layers.losses.softmax_cross_entropy")
             for trial in range(3):
-                rng = np.random.default_rng(grading.check_seed("train.train_step", trial))
+                rng = np.random.default_rng(grading.check_seed("training.train.train_step", trial))
                 n, d, h, c = (int(v) for v in rng.integers(2, 9, size=4))
                 s1, s2 = (int(s) for s in rng.integers(0, 1000, size=2))
                 rule = ["sgd", "adam"][trial % 2]
@@ -452,11 +453,11 @@ grading.expect_close("mean loss of that epoch", mean_loss, <<loss>>,
         hidden_test(
             "train_epoch",
             """
-            reference_train_step = grading.reference("train.train_step")
+            reference_train_step = grading.reference("training.train.train_step")
             reference_minibatches = grading.reference("data.batching.iterate_minibatches")
-            ReferenceOptimizer = grading.reference("optim.Optimizer")
-            reference_sgd = grading.reference("optim.sgd")
-            loss_fn = grading.reference("losses.softmax_cross_entropy")
+            ReferenceOptimizer = grading.reference("training.optim.Optimizer")
+            reference_sgd = grading.reference("training.optim.sgd")
+            loss_fn = grading.reference("layers.losses.softmax_cross_entropy")
             for trial in range(3):
                 rng = np.random.default_rng(grading.check_seed("a04.train_epoch", trial))
                 n, d, h, c = int(rng.integers(5, 25)), int(rng.integers(2, 6)), int(rng.integers(2, 8)), int(rng.integers(2, 5))
@@ -1010,9 +1011,9 @@ grading.expect_close("decayed gradient 0 with weight_decay = 0", out_tuple[0], g
         hidden_test(
             "add_weight_decay",
             """
-            reference_decay = grading.reference("optim.add_weight_decay")
+            reference_decay = grading.reference("training.optim.add_weight_decay")
             for trial in range(4):
-                rng = np.random.default_rng(grading.check_seed("optim.add_weight_decay", trial))
+                rng = np.random.default_rng(grading.check_seed("training.optim.add_weight_decay", trial))
                 shapes = [tuple(int(s) for s in rng.integers(1, 5, size=int(rng.integers(1, 3)))) for _ in range(int(rng.integers(1, 4)))]
                 grads = [rng.standard_normal(s) for s in shapes]
                 params = [rng.standard_normal(s) for s in shapes]
@@ -1099,9 +1100,9 @@ grading.expect_close("decayed gradient 0 with weight_decay = 0", out_tuple[0], g
         hidden_test(
             "clip_grad_norm",
             """
-            reference_clip = grading.reference("optim.clip_grad_norm")
+            reference_clip = grading.reference("training.optim.clip_grad_norm")
             for trial in range(4):
-                rng = np.random.default_rng(grading.check_seed("optim.clip_grad_norm", trial))
+                rng = np.random.default_rng(grading.check_seed("training.optim.clip_grad_norm", trial))
                 shapes = [tuple(int(s) for s in rng.integers(1, 5, size=int(rng.integers(1, 3)))) for _ in range(int(rng.integers(1, 4)))]
                 grads = [rng.standard_normal(s) * 3 for s in shapes]
                 norm = float(np.sqrt(sum(np.sum(g * g) for g in grads)))
@@ -1127,7 +1128,7 @@ grading.expect_close("decayed gradient 0 with weight_decay = 0", out_tuple[0], g
             r"""
             ### An optimizer made of your functions
 
-            `SimpleOptimizer` is `course.optim.Optimizer` rewritten on top of your functions: it keeps one config per
+            `SimpleOptimizer` is `course.training.optim.Optimizer` rewritten on top of your functions: it keeps one config per
             parameter and, per step, clips the gradients (if `max_grad_norm` is given, with your `clip_grad_norm`), adds
             the weight decay (your `add_weight_decay`) and applies your update rule to every parameter, in place, so the
             modules keep pointing at the same arrays. The experiments below train with it.
@@ -1247,7 +1248,7 @@ grading.expect_close("decayed gradient 0 with weight_decay = 0", out_tuple[0], g
             A uniform $U(-a, a)$ has variance $a^2/3$, so the uniform variants use $a = \sqrt{3}\, s$:
             $a = \text{gain}\sqrt{6 / (\text{fan\_in} + \text{fan\_out})}$ (Glorot) and $a = \sqrt{6 / \text{fan\_in}}$ (He).
 
-            `fans(shape)` (imported from `course.init`) returns `(fan_in, fan_out)`: `(D, M)` for an affine weight of
+            `fans(shape)` (imported from `course.training.init`) returns `(fan_in, fan_out)`: `(D, M)` for an affine weight of
             shape `(D, M)` (our layers compute `x @ w`), and `(C k_1 k_2, F k_1 k_2)` for convolution filters
             `(F, C, k_1, k_2)`.
 
@@ -1530,9 +1531,9 @@ def _inputs(rng):
             "import copy\n"
             + dropout_inputs
             + """
-reference_forward = grading.reference("dropout.dropout_forward")
+reference_forward = grading.reference("layers.dropout.dropout_forward")
 for trial in range(4):
-    inputs = _inputs(np.random.default_rng(grading.check_seed("dropout.dropout_forward", trial)))
+    inputs = _inputs(np.random.default_rng(grading.check_seed("layers.dropout.dropout_forward", trial)))
     where = f"x of shape {inputs['x'].shape}, p={inputs['p']}, mode={inputs['mode']!r}, a seeded rng"
     got = dropout_forward(**copy.deepcopy(inputs))
     assert isinstance(got, tuple) and len(got) == 2, "dropout_forward must return a pair (out, cache)."
@@ -1584,7 +1585,7 @@ grading.expect_close("dropout_backward in 'eval' mode", dropout_backward(dout, c
             "dropout_backward",
             dropout_inputs
             + """
-grading.check_forward_backward(dropout_forward, dropout_backward, "dropout.dropout", _inputs, grads=("x",), trials=4)
+grading.check_forward_backward(dropout_forward, dropout_backward, "layers.dropout.dropout", _inputs, grads=("x",), trials=4)
 """,
             points=1,
         )
@@ -1669,9 +1670,9 @@ def _inputs(rng):
             "import copy\n"
             + dc_inputs
             + """
-reference_forward = grading.reference("dropout.dropconnect_forward")
+reference_forward = grading.reference("layers.dropout.dropconnect_forward")
 for trial in range(4):
-    inputs = _inputs(np.random.default_rng(grading.check_seed("dropout.dropconnect_forward", trial)))
+    inputs = _inputs(np.random.default_rng(grading.check_seed("layers.dropout.dropconnect_forward", trial)))
     where = f"x of shape {inputs['x'].shape}, w of shape {inputs['w'].shape}, p={inputs['p']}, mode={inputs['mode']!r}"
     got = dropconnect_forward(**copy.deepcopy(inputs))
     assert isinstance(got, tuple) and len(got) == 2, "dropconnect_forward must return a pair (out, cache)."
@@ -1736,7 +1737,7 @@ grading.expect_close("dx in 'eval' mode", dx_eval, dout @ w.T, hint="in eval mod
             "dropconnect_backward",
             dc_inputs
             + """
-grading.check_forward_backward(dropconnect_forward, dropconnect_backward, "dropout.dropconnect", _inputs,
+grading.check_forward_backward(dropconnect_forward, dropconnect_backward, "layers.dropout.dropconnect", _inputs,
                                grads=("x", "w", "b"), trials=4)
 """,
             points=2,
@@ -1885,9 +1886,9 @@ def _inputs(rng):
             "import copy\n"
             + bn_inputs
             + """
-reference_forward = grading.reference("batchnorm.batchnorm_forward")
+reference_forward = grading.reference("layers.batchnorm.batchnorm_forward")
 for trial in range(5):
-    inputs = _inputs(np.random.default_rng(grading.check_seed("batchnorm.batchnorm_forward", trial)))
+    inputs = _inputs(np.random.default_rng(grading.check_seed("layers.batchnorm.batchnorm_forward", trial)))
     mine, theirs = copy.deepcopy(inputs), copy.deepcopy(inputs)
     where = f"x of shape {inputs['x'].shape}, bn_param with keys {sorted(inputs['bn_param'])}, mode {inputs['bn_param']['mode']!r}"
     got = batchnorm_forward(**mine)
@@ -1980,7 +1981,7 @@ grading.expect_close("dx ('eval' mode)", batchnorm_backward(dout, cache)[0], <<d
             "batchnorm_backward",
             bn_inputs
             + """
-grading.check_forward_backward(batchnorm_forward, batchnorm_backward, "batchnorm.batchnorm", _inputs,
+grading.check_forward_backward(batchnorm_forward, batchnorm_backward, "layers.batchnorm.batchnorm", _inputs,
                                grads=("x", "gamma", "beta"), trials=5)
 """,
             points=3,
@@ -2027,7 +2028,7 @@ grading.check_forward_backward(batchnorm_forward, batchnorm_backward, "batchnorm
             r"""
             ### Regularisation on the digits
 
-            Two small modules wrap your pairs (they are `course.dropout.Dropout` and `course.batchnorm.BatchNorm` with your
+            Two small modules wrap your pairs (they are `course.layers.dropout.Dropout` and `course.layers.batchnorm.BatchNorm` with your
             functions): `model.train()` / `model.eval()` switch their mode. Then four 64-256-256-10 ReLU nets, trained on
             only 300 training digits (so that they can overfit) for 40 epochs of SGD with momentum: plain, with L2 weight
             decay ($\lambda = 10^{-2}$), with dropout ($p = 0.5$ after each hidden ReLU) and with batch norm (before each
@@ -2228,9 +2229,9 @@ def _rows(points, space, label, where):
             "grid_points",
             search_inputs
             + """
-reference_grid = grading.reference("hyperparameter_search.grid_points")
+reference_grid = grading.reference("training.hyperparameter_search.grid_points")
 for trial in range(4):
-    rng = np.random.default_rng(grading.check_seed("hyperparameter_search.grid_points", trial))
+    rng = np.random.default_rng(grading.check_seed("training.hyperparameter_search.grid_points", trial))
     space, per_axis = _space(rng), int(rng.integers(1, 5))
     where = f"space {space}, per_axis={per_axis}"
     expected = _rows(reference_grid(space, per_axis), space, "grid_points", where)
@@ -2286,9 +2287,9 @@ grading.expect_close("the learning rates drawn (log axis)", [p["learning_rate"] 
             "random_points",
             search_inputs
             + """
-reference_random = grading.reference("hyperparameter_search.random_points")
+reference_random = grading.reference("training.hyperparameter_search.random_points")
 for trial in range(4):
-    rng = np.random.default_rng(grading.check_seed("hyperparameter_search.random_points", trial))
+    rng = np.random.default_rng(grading.check_seed("training.hyperparameter_search.random_points", trial))
     space, n, seed = _space(rng), int(rng.integers(1, 12)), int(rng.integers(0, 10**6))
     where = f"space {space}, n={n}, a seeded rng"
     expected = _rows(reference_random(space, n, np.random.default_rng(seed)), space, "random_points", where)
@@ -2366,7 +2367,7 @@ print("ok: random_points agrees with the reference on 4 random spaces")
         markdown(
             r"""
             One run can be lucky. The same comparison on a toy validation loss that depends on one hyper-parameter only,
-            $f(a, b) = (a - a^\star)^2$ on the unit square (`one_that_matters` from `course.hyperparameter_search`),
+            $f(a, b) = (a - a^\star)^2$ on the unit square (`one_that_matters` from `course.training.hyperparameter_search`),
             repeated for 500 random positions $a^\star$ of the optimum, with 16 trials per search.
 
             **What to see:** the grid's best loss is limited by the spacing of its 4 values of $a$ (up to

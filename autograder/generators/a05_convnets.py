@@ -2,14 +2,14 @@
 """Writes solutions/a05_convnets/a05_convnets.ipynb (assignment 05, lectures 001, 002 and 004).
 
 Run ``python -m autograder.generators.a05_convnets``; the expected values of the visible tests are
-computed here, once, from the reference library (course.convolution, course.pooling, course.residual)
+computed here, once, from the reference library (course.layers.convolution, course.layers.pooling, course.layers.residual)
 and written into the notebook as literals. The committed notebook is the source of truth; this script
 only keeps it easy to rebuild.
 
 The notebook never calls the library functions of this assignment: in the grading kernel they raise
 NotImplementedError. Its small CNN is built from the student's own convolution and pooling pairs (thin
 Module wrappers defined in the notebook) together with earlier assignments' pieces that do work there:
-course.affine.Linear, course.activations.ReLU, course.optim (Adam) and course.train.
+course.layers.affine.Linear, course.layers.activations.ReLU, course.training.optim (Adam) and course.training.train.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import textwrap
 import numpy as np
 
 from autograder.cells import code, generator_main, hidden_test, literal, markdown, solution, visible_test
-from course import convolution, pooling, residual
+from course.layers import convolution, pooling, residual
 
 ASSIGNMENT = "a05_convnets"
 
@@ -92,10 +92,10 @@ def conv_pair_hidden(kind: str, trials: int) -> str:
     return (
         CONV_INPUTS
         + f"""
-ref_forward = grading.reference("convolution.{fwd}")
-ref_backward = grading.reference("convolution.{bwd}")
+ref_forward = grading.reference("layers.convolution.{fwd}")
+ref_backward = grading.reference("layers.convolution.{bwd}")
 for trial in range({trials}):
-    seed = grading.check_seed("convolution.conv_{kind}", trial)
+    seed = grading.check_seed("layers.convolution.conv_{kind}", trial)
     inputs = _inputs(np.random.default_rng(seed))
     where = {CONV_DESCRIBE}
     got = {fwd}(**{{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}})
@@ -168,9 +168,9 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             a small fixed example and tells you what is wrong; the *hidden* test cell compares your function with
             the reference on fresh random inputs (random shapes, strides and paddings, gradient checks included)
             when the course grader runs it. Both carry points. Do not edit, copy or delete test cells: the grader
-            restores them. Use NumPy and the library of earlier assignments (`course.activations`, `course.affine`,
-            `course.optim`, `course.train`); in the grader the library functions you are asked to write here
-            (`course.convolution`, `course.pooling`, `course.residual`) raise `NotImplementedError`.
+            restores them. Use NumPy and the library of earlier assignments (`course.layers.activations`, `course.layers.affine`,
+            `course.training.optim`, `course.training.train`); in the grader the library functions you are asked to write here
+            (`course.layers.convolution`, `course.layers.pooling`, `course.layers.residual`) raise `NotImplementedError`.
 
             Shapes use the course's letters: N batch, C input channels, H and W image height and width, F filters,
             HH and WW filter height and width, H' and W' output height and width.
@@ -187,14 +187,14 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             import matplotlib.pyplot as plt
 
             from course import grading
-            from course.activations import ReLU, relu_backward, relu_forward
-            from course.affine import Linear
+            from course.layers.activations import ReLU, relu_backward, relu_forward
+            from course.layers.affine import Linear
             from course.data import load_digits
-            from course.gradcheck import check_pair
-            from course.losses import softmax_cross_entropy
-            from course.module import Module, Sequential
-            from course.optim import Optimizer, adam
-            from course.train import accuracy, train
+            from course.core.gradcheck import check_pair
+            from course.layers.losses import softmax_cross_entropy
+            from course.core.module import Module, Sequential
+            from course.training.optim import Optimizer, adam
+            from course.training.train import accuracy, train
             """
         )
     )
@@ -301,7 +301,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "conv_forward_naive",
             forward_hidden(
-                "conv_forward_naive", "convolution.conv_forward_naive", CONV_INPUTS, CONV_DESCRIBE
+                "conv_forward_naive", "layers.convolution.conv_forward_naive", CONV_INPUTS, CONV_DESCRIBE
             ),
             points=3,
         )
@@ -497,7 +497,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 h, w = int(rng.integers(max(1, hh - 2 * pad), 10)), int(rng.integers(max(1, ww - 2 * pad), 10))
                 return {"x": rng.standard_normal((n, c, h, w)), "HH": hh, "WW": ww, "stride": stride, "pad": pad}
 
-            grading.check_function(im2col, "convolution.im2col", _inputs, trials=4, output_names=("cols",))
+            grading.check_function(im2col, "layers.convolution.im2col", _inputs, trials=4, output_names=("cols",))
             """,
             points=2,
         )
@@ -579,9 +579,9 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 return {"cols": rng.standard_normal((n, c * hh * ww, ho * wo)), "x_shape": (n, c, h, w),
                         "HH": hh, "WW": ww, "stride": stride, "pad": pad}
 
-            grading.check_function(col2im, "convolution.col2im", _inputs, trials=4, output_names=("dx",))
+            grading.check_function(col2im, "layers.convolution.col2im", _inputs, trials=4, output_names=("dx",))
             # The adjoint identity <im2col(x), cols> = <x, col2im(cols)>, with the reference im2col.
-            ref_im2col = grading.reference("convolution.im2col")
+            ref_im2col = grading.reference("layers.convolution.im2col")
             for trial in range(2):
                 inputs = _inputs(np.random.default_rng(grading.check_seed("a05.col2im_adjoint", trial)))
                 x = np.random.default_rng(trial).standard_normal(inputs["x_shape"])
@@ -657,7 +657,11 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         hidden_test(
             "conv_forward_im2col",
             forward_hidden(
-                "conv_forward_im2col", "convolution.conv_forward_im2col", CONV_INPUTS, CONV_DESCRIBE, trials=4
+                "conv_forward_im2col",
+                "layers.convolution.conv_forward_im2col",
+                CONV_INPUTS,
+                CONV_DESCRIBE,
+                trials=4,
             ),
             points=2,
         )
@@ -890,7 +894,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 h, w = int(rng.integers(max(1, hh - 2 * pad), 7)), int(rng.integers(max(1, ww - 2 * pad), 7))
                 return {"w": rng.standard_normal((f, c, hh, ww)), "input_shape": (c, h, w), "stride": stride, "pad": pad}
 
-            grading.check_function(conv_as_matrix, "convolution.conv_as_matrix", _inputs, trials=4, output_names=("M",))
+            grading.check_function(conv_as_matrix, "layers.convolution.conv_as_matrix", _inputs, trials=4, output_names=("M",))
             """,
             points=2,
         )
@@ -1019,7 +1023,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             "max_pool_forward",
             forward_hidden(
                 "max_pool_forward",
-                "pooling.max_pool_forward",
+                "layers.pooling.max_pool_forward",
                 POOL_INPUTS,
                 "f\"x of shape {inputs['x'].shape}, size={inputs['size']}, stride={inputs['stride']}\"",
                 trials=4,
@@ -1103,7 +1107,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             "max_pool_backward",
             POOL_INPUTS
             + """
-grading.check_forward_backward(max_pool_forward, max_pool_backward, "pooling.max_pool", _inputs,
+grading.check_forward_backward(max_pool_forward, max_pool_backward, "layers.pooling.max_pool", _inputs,
                                grads=("x",), trials=4)
 for trial in range(2):
     inputs = _inputs(np.random.default_rng(grading.check_seed("a05.max_pool_gradcheck", trial)))
@@ -1123,12 +1127,12 @@ print("ok: max_pool_backward passes 2 gradient checks with random size and strid
             ## 5. A small CNN on the digits
 
             Now the pieces make a network. The layers below are thin `Module` wrappers around **your** pairs (the
-            library's `course.convolution.Conv2d` and `course.pooling.MaxPool2d` are the same, around the reference
+            library's `course.layers.convolution.Conv2d` and `course.layers.pooling.MaxPool2d` are the same, around the reference
             pairs): a module owns its parameters, calls the forward function, keeps the cache, and in `backward` adds
             the parameter gradients into `self.grads` (`accumulate`) and returns the input gradient. The convolution's
             weights start He-normal, $\mathcal N(0, 2 / (C k^2))$ ($C k^2$ inputs feed each output), in float32 like the
             rest of training. `train_digits` trains any model with Adam (learning rate $3 \cdot 10^{-3}$, minibatches of
-            32) and keeps the epoch with the best validation accuracy (`course.train.train`, assignment 04).
+            32) and keeps the epoch with the best validation accuracy (`course.training.train.train`, assignment 04).
             """
         )
     )
@@ -1285,7 +1289,7 @@ print("ok: max_pool_backward passes 2 gradient checks with random size and strid
         markdown(
             r"""
             **The CNN against an MLP**, and what the CNN learned. The cell below trains your CNN and a two-layer MLP
-            (64 -> 128 -> 10 with ReLU, `course.affine.Linear`, which flattens the images) for the same 10 epochs with the
+            (64 -> 128 -> 10 with ReLU, `course.layers.affine.Linear`, which flattens the images) for the same 10 epochs with the
             same optimiser, then draws three figures.
 
             1. Left: validation accuracy per epoch. Right: test accuracy on test digits shifted sideways by up to two
@@ -1457,7 +1461,7 @@ print("ok: max_pool_backward passes 2 gradient checks with random size and strid
             "residual_block_forward",
             forward_hidden(
                 "residual_block_forward",
-                "residual.residual_block_forward",
+                "layers.residual.residual_block_forward",
                 RES_INPUTS,
                 "f\"x of shape {inputs['x'].shape}\"",
             ),
@@ -1553,7 +1557,7 @@ print("ok: max_pool_backward passes 2 gradient checks with random size and strid
             "residual_block_backward",
             RES_INPUTS
             + """
-grading.check_forward_backward(residual_block_forward, residual_block_backward, "residual.residual_block", _inputs,
+grading.check_forward_backward(residual_block_forward, residual_block_backward, "layers.residual.residual_block", _inputs,
                                grads=("x", "w1", "b1", "w2", "b2"), trials=3)
 inputs = _inputs(np.random.default_rng(grading.check_seed("a05.residual_gradcheck", 0)))
 check_pair(residual_block_forward, residual_block_backward, inputs, tol=1e-5, context="residual_block_backward")

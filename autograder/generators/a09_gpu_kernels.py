@@ -117,14 +117,14 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
             import matplotlib.pyplot as plt
 
             from course import grading, gpu_bench
-            from course.activations import relu_backward, relu_forward
-            from course.affine import affine_backward, affine_forward
-            from course.backend import cupy_module, get_array_module, gpu_available, to_cpu, to_device
+            from course.layers.activations import relu_backward, relu_forward
+            from course.layers.affine import affine_backward, affine_forward
+            from course.core.backend import cupy_module, get_array_module, gpu_available, to_cpu, to_device
             from course.kernels.launch import blocks, import_cuda, kernel_args, numba_dtype, use_simulator_unless_gpu
             from course.kernels.lstm_cell import lstm_cell_backward_numpy, lstm_cell_forward_numpy
             from course.kernels.softmax import softmax_rows_numpy
-            from course.losses import softmax_cross_entropy
-            from course.lstm import lstm_step_forward
+            from course.layers.losses import softmax_cross_entropy
+            from course.layers.lstm import lstm_step_forward
 
             # Before anything imports numba.cuda: without a visible GPU, numba's CUDA simulator stands in for it.
             SIMULATOR = use_simulator_unless_gpu()
@@ -376,7 +376,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
         markdown(
             r"""
             Your kernel is the element-wise half of an LSTM step: with the gate pre-activations from two matrix
-            products it reproduces `course.lstm.lstm_step_forward` (assignment 06). **What to see:** the two agree
+            products it reproduces `course.layers.lstm.lstm_step_forward` (assignment 06). **What to see:** the two agree
             to rounding (about $10^{-16}$).
             """
         )
@@ -1095,7 +1095,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
 
             Where a GPU is present, the next cell times your kernels in float32 at GPU sizes against what CuPy does
             with the same work: cuBLAS for the matrix product, and the chain of array expressions (the NumPy twin
-            run on CuPy arrays) for the LSTM cell and the softmax. It uses `course.gpu_bench`: the device's peaks
+            run on CuPy arrays) for the LSTM cell and the softmax. It uses `course.kernels.timing`: the device's peaks
             (a large cuBLAS GEMM and a device-to-device copy), round-robin timing, and its report format. A
             kernel whose result differs from CuPy's (or that is not written yet) is reported and left out. Without
             a GPU there is nothing meaningful to time (the simulator measures Python threads), and the cell says so.
@@ -1167,7 +1167,7 @@ def cells() -> list:  # noqa: PLR0915  (one notebook, written top to bottom)
                 timing = None
                 print("No GPU visible: the simulator runs each CUDA thread as a Python thread, so timing it says nothing "
                       "about a GPU. On a GPU machine (pip install -e '.[gpu]'), this cell times your kernels against "
-                      "cuBLAS and CuPy's expression chains; `python -m course.gpu_bench` times the reference kernels.")
+                      "cuBLAS and CuPy's expression chains; `python -m course.kernels.timing` times the reference kernels.")
             else:
                 cp = cupy_module()
                 sync = cp.cuda.Device().synchronize

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from course.backend import get_array_module
-from course.validation import check_positive
+from course.core.backend import get_array_module
+from course.core.validation import check_positive
 
 
 def _check_pair(func: str, X: Any, y: Any) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from course.core.validation import check_choice
 from course.data.files import verified_path
-from course.validation import check_choice
 
 DIGITS_SPLIT_SIZES = {"test": 300, "val": 300, "train": 1197}
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course.core.validation import check_choice, check_positive
 from course.data.files import verified_path
-from course.validation import check_choice, check_positive
 
 TEXTS = {"shakespeare": "shakespeare.txt"}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from course.validation import check_positive
+from course.core.validation import check_positive
 
 
 def _rng(rng: np.random.Generator | None) -> np.random.Generator:

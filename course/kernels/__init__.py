@@ -8,5 +8,5 @@ assignment 09).
 - ``course.kernels.launch``: the backend choice, the lazy numba import and the simulator switch.
 
 The kernels are written with numba.cuda, which is imported only when a kernel is first launched, so the
-rest of the library needs neither numba nor a GPU. ``python -m course.gpu_bench`` times them on a GPU.
+rest of the library needs neither numba nor a GPU. ``python -m course.kernels.timing`` times them on a GPU.
 """

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from course.backend import get_array_module, gpu_available
-from course.validation import check_choice
+from course.core.backend import get_array_module, gpu_available
+from course.core.validation import check_choice
 
 BACKENDS = ("auto", "numpy", "cuda")
 

@@ -16,7 +16,7 @@ one launch instead of a dozen is most of the gain. The backward kernel does the 
 The NumPy twins ``lstm_cell_forward_numpy`` / ``lstm_cell_backward_numpy`` are the unfused chain
 (also runnable on CuPy); the kernels must match them. ``fused_lstm_forward`` / ``fused_lstm_backward``
 run a whole sequence with the fused cell (one GEMM per step for prev_h Wh, then one kernel) and return
-exactly what ``course.lstm.lstm_forward`` / ``lstm_backward`` return; ``FusedLSTM`` is the module.
+exactly what ``course.layers.lstm.lstm_forward`` / ``lstm_backward`` return; ``FusedLSTM`` is the module.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from course.backend import get_array_module
+from course.core.backend import get_array_module
+from course.core.validation import check_array
 from course.kernels.launch import (
     blocks,
     import_cuda,
@@ -36,8 +37,7 @@ from course.kernels.launch import (
     resolve_backend,
     simulator_enabled,
 )
-from course.lstm import LSTM
-from course.validation import check_array
+from course.layers.lstm import LSTM
 
 # numba.cuda, bound on the first kernel compilation (see ``course.kernels.launch``). It must be a module
 # global: the simulator runs a kernel by swapping the global named ``cuda`` for its fake CUDA module.
@@ -236,7 +236,8 @@ def fused_lstm_forward(
     return_state: bool = False,
     backend: str = "auto",
 ) -> tuple:
-    """An LSTM over a sequence with the fused cell: same inputs and outputs as ``course.lstm.lstm_forward``.
+    """An LSTM over a sequence with the fused cell: same inputs and outputs as
+    ``course.layers.lstm.lstm_forward``.
 
     x Wx for all steps is one GEMM; each step adds prev_h Wh (one GEMM, which must wait for the previous
     step) and then runs one cell kernel that writes h_t, c_t and the cached gates straight into the
@@ -288,7 +289,8 @@ def fused_lstm_forward(
 
 
 def fused_lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool = False) -> tuple:
-    """Backpropagation through time for ``fused_lstm_forward``: same outputs as ``course.lstm.lstm_backward``.
+    """Backpropagation through time for ``fused_lstm_forward``: same outputs as
+    ``course.layers.lstm.lstm_backward``.
 
     Each step is one cell kernel (dh_t, dc_t) -> (da_t, dc_{t-1}), then da_t Wh^T for the gradient
     reaching h_{t-1}; the weight gradients are one GEMM each over all T N rows after the loop.
@@ -335,7 +337,7 @@ def fused_lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state:
 
 
 class FusedLSTM(LSTM):
-    """``course.lstm.LSTM`` with the fused cell: same parameters, initialisation and interface.
+    """``course.layers.lstm.LSTM`` with the fused cell: same parameters, initialisation and interface.
 
     ``backend`` picks the cell as in ``lstm_cell_forward`` ('auto': the kernel on CuPy arrays).
     """

@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from course.backend import get_array_module
+from course.core.backend import get_array_module
+from course.core.validation import check_array
 from course.kernels.launch import (
     blocks,
     import_cuda,
@@ -40,7 +41,6 @@ from course.kernels.launch import (
     resolve_backend,
     simulator_enabled,
 )
-from course.validation import check_array
 
 # numba.cuda, bound on the first kernel compilation; a module global because the simulator swaps the
 # global named ``cuda`` for its fake CUDA module (see ``course.kernels.launch``).

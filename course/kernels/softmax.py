@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from course.backend import get_array_module
+from course.core.backend import get_array_module
+from course.core.validation import check_array, check_positive
 from course.kernels.launch import import_cuda, kernel_args, numba_dtype, resolve_backend, simulator_enabled
-from course.validation import check_array, check_positive
 
 # numba.cuda, bound on the first kernel compilation; a module global because the simulator swaps the
 # global named ``cuda`` for its fake CUDA module (see ``course.kernels.launch``).

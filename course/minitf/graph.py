@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from course.core.validation import check_positive
 from course.minitf.ops import (
     Add,
     BroadcastTo,
@@ -58,7 +59,6 @@ from course.minitf.ops import (
 )
 from course.minitf.session import gradients as backward_walk
 from course.minitf.session import topological_order
-from course.validation import check_positive
 
 Axis = int | tuple[int, ...] | None
 

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from course.backend import get_array_module
-from course.elementwise import unbroadcast
-from course.validation import check_array
+from course.core.backend import get_array_module
+from course.core.validation import check_array
+from course.layers.elementwise import unbroadcast
 
 if TYPE_CHECKING:
     from course.minitf.graph import Graph, Node

@@ -1,0 +1,1 @@
+"""Benchmarks of the library against PyTorch and against pure matrix products (not part of the library)."""

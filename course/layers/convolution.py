@@ -1,0 +1,487 @@
+"""The convolution layer, three ways: loops, im2col + matrix multiply, and one dense matrix.
+
+Lecture 002 ("Convolution layer") slides a filter that spans the full input depth over the image and
+takes a dot product at every position; lecture 000 ("convolution optimisation") turns those dot
+products into one matrix multiply; lecture 004 ("can an MLP reproduce a ConvNet?") writes the whole
+convolution as a single structured weight matrix.
+
+Formula (cross-correlation, as every deep-learning library computes it), for zero padding ``pad``:
+    out[n, f, i, j] = b[f] + sum_{c, p, q} w[f, c, p, q] * xpad[n, c, i * stride + p, j * stride + q]
+Output size: H' = 1 + (H + 2 pad - HH) // stride, W' = 1 + (W + 2 pad - WW) // stride. The division
+floors, as in PyTorch: when the filter does not tile the padded input exactly, the last rows/columns
+that no window reaches are ignored (and get zero gradient).
+
+The three implementations agree to round-off:
+- ``conv_forward_naive`` / ``conv_backward_naive``: explicit loops, the definition;
+- ``conv_forward_im2col`` / ``conv_backward_im2col``: ``im2col`` copies every receptive field into the
+  columns of a matrix so that the convolution is ``w.reshape(F, -1) @ cols``; ``col2im`` sends column
+  gradients back, summing where receptive fields overlap;
+- ``conv_as_matrix``: the dense (F H' W', C H W) matrix M with M @ x.ravel() = out.ravel().
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from course.core.backend import get_array_module
+from course.core.module import Module
+from course.core.validation import check_array, check_positive
+from course.training.init import he_normal
+
+
+def _check_hyper(func: str, stride: int, pad: int) -> None:
+    if not isinstance(stride, (int, np.integer)) or isinstance(stride, bool):
+        raise ValueError(f"{func}: stride must be an int, got {stride!r}")
+    if not isinstance(pad, (int, np.integer)) or isinstance(pad, bool):
+        raise ValueError(f"{func}: pad must be an int, got {pad!r}")
+    check_positive(func, "stride", stride)
+    check_positive(func, "pad", pad, allow_zero=True)
+
+
+def conv_output_size(func: str, H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tuple[int, int]:
+    """(H', W') = (1 + (H + 2 pad - HH) // stride, 1 + (W + 2 pad - WW) // stride); ValueError if empty."""
+    if H + 2 * pad < HH or W + 2 * pad < WW:
+        raise ValueError(
+            f"{func}: the {HH}x{WW} filter does not fit in the padded {H}x{W} input "
+            f"((H + 2 pad, W + 2 pad) = ({H + 2 * pad}, {W + 2 * pad}) with pad={pad}): "
+            "the output would be empty"
+        )
+    return 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+
+
+def _check_conv_args(func: str, x: Any, w: Any, b: Any, stride: int, pad: int) -> tuple[int, int]:
+    dims: dict[str, int] = {}
+    check_array(func, "x", x, ("N", "C", "H", "W"), dims=dims, dtype_kind="f")
+    check_array(func, "w", w, ("F", "C", "HH", "WW"), dims=dims, dtype_kind="f")
+    check_array(func, "b", b, ("F",), dims=dims, dtype_kind="f")
+    _check_hyper(func, stride, pad)
+    return conv_output_size(func, x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, pad)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Naive: the definition, with loops.
+# ---------------------------------------------------------------------------------------------------
+
+
+def conv_forward_naive(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> tuple[Any, tuple]:
+    """Convolution forward pass with explicit loops over examples, filters and output positions.
+
+    Inputs:
+    - x: (N, C, H, W) input images.
+    - w: (F, C, HH, WW) filters; each spans all C input channels.
+    - b: (F,) one bias per filter.
+    - stride: step between neighbouring receptive fields (same vertically and horizontally).
+    - pad: zeros added on every side of H and W.
+
+    Returns:
+    - out: (N, F, H', W') with H' = 1 + (H + 2 pad - HH) // stride, W' likewise.
+    - cache: (x, w, b, stride, pad).
+    """
+    Ho, Wo = _check_conv_args("conv_forward_naive", x, w, b, stride, pad)
+    # BEGIN GRADED a05.conv_forward_naive
+    xp = get_array_module(x, w, b)
+    N, F = x.shape[0], w.shape[0]
+    HH, WW = w.shape[2], w.shape[3]
+    xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2 pad, W + 2 pad)
+    out = xp.zeros((N, F, Ho, Wo), dtype=xp.result_type(x, w, b))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    h0, w0 = i * stride, j * stride
+                    window = xpad[n, :, h0 : h0 + HH, w0 : w0 + WW]  # (C, HH, WW)
+                    out[n, f, i, j] = xp.sum(window * w[f]) + b[f]
+    cache = (x, w, b, stride, pad)
+    return out, cache
+    # END GRADED
+
+
+def conv_backward_naive(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+    """Convolution backward pass with explicit loops.
+
+    Each output position read one window of xpad through w[f]; so it sends dout * w[f] back to that
+    window of dxpad and dout * window to dw[f]. Windows overlap when stride < HH, so dx accumulates.
+
+    Inputs:
+    - dout: (N, F, H', W') upstream gradient.
+    - cache: (x, w, b, stride, pad) from ``conv_forward_naive``.
+
+    Returns:
+    - dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,).
+    """
+    x, w, b, stride, pad = cache
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = conv_output_size("conv_backward_naive", H, W, HH, WW, stride, pad)
+    check_array("conv_backward_naive", "dout", dout, (N, F, Ho, Wo), dtype_kind="f")
+    # BEGIN GRADED a05.conv_backward_naive
+    xp = get_array_module(dout, x, w)
+    xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2 pad, W + 2 pad)
+    dxpad = xp.zeros_like(xpad)
+    dw = xp.zeros_like(w)
+    db = dout.sum(axis=(0, 2, 3))  # (F,): the bias was added at every (n, i, j)
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    h0, w0 = i * stride, j * stride
+                    g = dout[n, f, i, j]
+                    dxpad[n, :, h0 : h0 + HH, w0 : w0 + WW] += g * w[f]
+                    dw[f] += g * xpad[n, :, h0 : h0 + HH, w0 : w0 + WW]
+    dx = dxpad[:, :, pad : pad + H, pad : pad + W]  # (N, C, H, W): the padding had no parameters
+    return dx, dw, db
+    # END GRADED
+
+
+# ---------------------------------------------------------------------------------------------------
+# im2col: receptive fields as matrix columns, the convolution as a matrix multiply.
+# ---------------------------------------------------------------------------------------------------
+
+# The im2col pair goes through the batch a few images at a time, so that one chunk's columns (C HH WW
+# numbers per output pixel, about HH WW times the image) stay in the CPU cache between being written by
+# im2col and read by the matrix multiply, instead of making a round trip through main memory. Chunks of
+# about 2 MiB of columns measured fastest here (512 KiB L2, 32 MiB L3; see docs/benchmarks.md).
+CHUNK_BYTES = 2 << 20
+
+
+def _valid_range(p: int, size: int, out_size: int, stride: int, pad: int) -> tuple[int, int, int]:
+    """For kernel offset p: the output indices [o0, o1) whose input index o * stride + p - pad lies in
+    [0, size), and the first such input index. Outside that range the window reads padding (zeros)."""
+    o0 = max(0, -((p - pad) // stride))  # ceil((pad - p) / stride)
+    o1 = min(out_size, (size - 1 + pad - p) // stride + 1)
+    o1 = max(o1, o0)
+    return o0, o1, o0 * stride + p - pad
+
+
+@functools.cache
+def _offset_plan(H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tuple[tuple, tuple, tuple]:
+    """Where each kernel offset reads, computed once per geometry (it depends on shapes only, and the
+    pair asks for it once per chunk).
+
+    Returns (rows, cols, flat): rows[p] = (i0, i1, h0) and cols[q] = (j0, j1, w0) from ``_valid_range``;
+    flat[p][q] = (output start, image start, length) for the whole-row shortcut, or None where it does
+    not apply. The shortcut needs stride 1 and W' = W: then output rows and image rows have the same
+    length, so element (p, q) of every window in output rows [i0, i1) is one flat run of the image,
+    shifted by a constant; the run is trimmed so both ends stay inside their planes.
+    """
+    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
+    rows = tuple(_valid_range(p, H, Ho, stride, pad) for p in range(HH))
+    cols = tuple(_valid_range(q, W, Wo, stride, pad) for q in range(WW))
+    flat = []
+    for i0, i1, h0 in rows:
+        flat_p = []
+        for q in range(WW):
+            if stride != 1 or Wo != W:
+                flat_p.append(None)
+                continue
+            src = h0 * W + q - pad  # where output position (i0, 0) reads, possibly just outside the image
+            lo, hi = max(0, -src), min((i1 - i0) * W, H * W - src)
+            flat_p.append((i0 * W + lo, src + lo, max(0, hi - lo)))
+        flat.append(tuple(flat_p))
+    return rows, cols, tuple(flat)
+
+
+def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out: Any = None) -> Any:
+    """Copy every HH x WW receptive field of x into a column: cols[n, :, i * W' + j] is window (i, j).
+
+    Rows are ordered channels first, (c, p, q), the order of ``w.reshape(F, -1)``, so that
+    ``w.reshape(F, -1) @ cols`` is the convolution, image by image, already in (N, F, H' W') layout.
+
+    Instead of gathering with an index array, the loop runs over the HH * WW kernel offsets (p, q): for a
+    fixed offset, element (p, q) of every window is one strided slice of x, copied in one go. Padding is
+    never materialised: the slice is clipped to the part inside the image and the rest set to zero.
+
+    Shortcut: with stride 1 and W' = W (a "same" convolution, e.g. 3x3 with pad 1), output rows and
+    image rows have the same length, so the slice for (p, q) is the flattened image shifted by a
+    constant: one long contiguous copy instead of many short rows, several times faster in NumPy.
+    The entries it wraps in from the neighbouring row land exactly in the columns that read padding,
+    which are zeroed afterwards as in the general case.
+
+    Inputs:
+    - x: (N, C, H, W).
+    - HH, WW: filter height and width; stride, pad as in the convolution.
+    - out: optional C-contiguous (N, C * HH * WW, H' * W') array to fill instead of a new one (e.g. a
+      slice of a larger buffer).
+
+    Returns:
+    - cols: (N, C * HH * WW, H' * W') (``out`` itself when given).
+    """
+    check_array("im2col", "x", x, ndim=4)
+    _check_hyper("im2col", stride, pad)
+    N, C, H, W = x.shape
+    Ho, Wo = conv_output_size("im2col", H, W, HH, WW, stride, pad)
+    if out is not None:
+        check_array("im2col", "out", out, (N, C * HH * WW, Ho * Wo))
+        if not out.flags.c_contiguous:
+            raise ValueError("im2col: out must be C-contiguous, so that filling its 6-d view fills out")
+    # BEGIN GRADED a05.im2col
+    xp = get_array_module(x)
+    if out is None:
+        out = xp.empty((N, C * HH * WW, Ho * Wo), dtype=x.dtype)
+    cols = out.reshape(N, C, HH, WW, Ho, Wo)  # a view: one (N, C, H', W') plane per kernel offset
+    x_flat = x.reshape(N, C, H * W)
+    rows, columns, flat = _offset_plan(H, W, HH, WW, stride, pad)
+    for p, (i0, i1, h0) in enumerate(rows):
+        for q, (j0, j1, w0) in enumerate(columns):
+            dst = cols[:, :, p, q]  # (N, C, H', W'), a view
+            if flat[p][q] is not None:
+                start, src, length = flat[p][q]
+                dst.reshape(N, C, Ho * Wo)[:, :, start : start + length] = x_flat[:, :, src : src + length]
+            else:
+                in_rows = slice(h0, h0 + (i1 - i0) * stride, stride)
+                in_cols = slice(w0, w0 + (j1 - j0) * stride, stride)
+                dst[:, :, i0:i1, j0:j1] = x[:, :, in_rows, in_cols]
+            # Window elements that fall in the padding read zeros (empty ranges are skipped: each NumPy
+            # call costs microseconds, which add up over offsets and chunks).
+            if i0 > 0:
+                dst[:, :, :i0] = 0
+            if i1 < Ho:
+                dst[:, :, i1:] = 0
+            if j0 > 0:
+                dst[:, :, i0:i1, :j0] = 0
+            if j1 < Wo:
+                dst[:, :, i0:i1, j1:] = 0
+    return out
+    # END GRADED
+
+
+def col2im(
+    cols: Any,
+    x_shape: tuple[int, int, int, int],
+    HH: int,
+    WW: int,
+    stride: int = 1,
+    pad: int = 0,
+    *,
+    out: Any = None,
+) -> Any:
+    """The adjoint of ``im2col``: add every column entry back to the input pixel it was copied from.
+
+    A pixel that sat in several receptive fields receives the sum of their gradients. Same loop over
+    kernel offsets as ``im2col``, with a slice-add in place of the slice copy (within one offset the
+    target pixels are distinct, so a plain += is exact: no np.add.at); entries whose window element was
+    padding are dropped, because the padding is not an input.
+
+    Shortcut (stride 1, W' = W), as in ``im2col``: one flat shifted add per offset. The entries that wrap
+    around from the neighbouring row land in image columns that offsets of this column shift q never
+    reach legitimately, so those columns are saved before the HH adds of that q and put back after.
+
+    Inputs:
+    - cols: (N, C * HH * WW, H' * W'), e.g. the gradient of ``im2col``'s output. Not modified.
+    - x_shape: (N, C, H, W), the shape of the image ``im2col`` read.
+    - out: optional C-contiguous (N, C, H, W) array to write dx into (overwritten), e.g. a slice of a
+      larger gradient.
+
+    Returns:
+    - dx: (N, C, H, W) (``out`` itself when given).
+    """
+    _check_hyper("col2im", stride, pad)
+    N, C, H, W = x_shape
+    Ho, Wo = conv_output_size("col2im", H, W, HH, WW, stride, pad)
+    check_array("col2im", "cols", cols, (N, C * HH * WW, Ho * Wo), dtype_kind="f")
+    if out is not None:
+        check_array("col2im", "out", out, (N, C, H, W))
+        if not out.flags.c_contiguous:
+            raise ValueError("col2im: out must be C-contiguous, so that its flat view is out")
+    # BEGIN GRADED a05.col2im
+    xp = get_array_module(cols)
+    cols5 = cols.reshape(N, C, HH, WW, Ho * Wo)
+    if out is None:
+        dx = xp.zeros((N, C, H, W), dtype=cols.dtype)
+    else:
+        dx = out
+        dx[...] = 0
+    dx_flat = dx.reshape(N, C, H * W)
+    rows, columns, flat = _offset_plan(H, W, HH, WW, stride, pad)
+    for q, (j0, j1, w0) in enumerate(columns):
+        if flat[0][q] is not None:
+            # Column shift q reaches image columns [w0, w0 + j1 - j0) only: keep the others as they are.
+            outside = [c for c in (slice(0, w0), slice(w0 + j1 - j0, W)) if c.start < c.stop]
+            kept = [dx[:, :, :, c].copy() for c in outside]
+        for p, (i0, i1, h0) in enumerate(rows):
+            if flat[p][q] is not None:
+                start, src, length = flat[p][q]
+                dx_flat[:, :, src : src + length] += cols5[:, :, p, q, start : start + length]
+            else:
+                in_rows = slice(h0, h0 + (i1 - i0) * stride, stride)
+                in_cols = slice(w0, w0 + (j1 - j0) * stride, stride)
+                dx[:, :, in_rows, in_cols] += cols5[:, :, p, q].reshape(N, C, Ho, Wo)[:, :, i0:i1, j0:j1]
+        if flat[0][q] is not None:
+            for c, values in zip(outside, kept, strict=True):
+                dx[:, :, :, c] = values
+    return dx
+    # END GRADED
+
+
+def _chunk_size(N: int, K: int, P: int, itemsize: int, xp: Any) -> int:
+    """Images per chunk so that one chunk's (K, P) columns take about CHUNK_BYTES (whole batch on a GPU,
+    which has no such cache to fit and prefers few large kernels)."""
+    if xp is not np:
+        return N
+    return max(1, min(N, CHUNK_BYTES // max(1, K * P * itemsize)))
+
+
+def conv_forward_im2col(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> tuple[Any, tuple]:
+    """Convolution forward pass as matrix multiplies: out[n] = w.reshape(F, -1) @ im2col(x)[n] + b.
+
+    Inputs and output as in ``conv_forward_naive``: x (N, C, H, W), w (F, C, HH, WW), b (F,) ->
+    out (N, F, H', W').
+
+    The batch is processed in chunks of images (see CHUNK_BYTES): each chunk's columns are written
+    and then read by the GEMM while they are still in cache. They are kept for the backward pass (HH WW
+    times the input's memory), which measured faster than rebuilding them there.
+
+    Returns:
+    - out: (N, F, H', W').
+    - cache: (x_shape, w, cols, stride, pad), cols (N, C HH WW, H' W').
+    """
+    Ho, Wo = _check_conv_args("conv_forward_im2col", x, w, b, stride, pad)
+    # BEGIN GRADED a05.conv_forward_im2col
+    xp = get_array_module(x, w, b)
+    N, F = x.shape[0], w.shape[0]
+    HH, WW = w.shape[2], w.shape[3]
+    w_rows = w.reshape(F, -1)  # (F, K), K = C HH WW in the (c, p, q) order of im2col's rows
+    out = xp.empty((N, F, Ho * Wo), dtype=xp.result_type(x, w))
+    cols = xp.empty((N, w_rows.shape[1], Ho * Wo), dtype=x.dtype)  # (N, K, P)
+    chunk = _chunk_size(N, w_rows.shape[1], Ho * Wo, x.itemsize, xp)
+    for n0 in range(0, N, chunk):
+        c = slice(n0, n0 + chunk)
+        im2col(x[c], HH, WW, stride, pad, out=cols[c])  # (n, K, P)
+        # (F, K) @ (n, K, P) broadcasts to one GEMM per image, already in (n, F, P) order: no transpose.
+        out_chunk = xp.matmul(w_rows, cols[c], out=out[c])
+        out_chunk += b[:, None]  # while the chunk is still in cache
+    cache = (x.shape, w, cols, stride, pad)
+    return out.reshape(N, F, Ho, Wo), cache
+    # END GRADED
+
+
+def conv_backward_im2col(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+    """Convolution backward pass through the matrix multiply, then ``col2im``.
+
+    With out[n] = W cols[n] + b (W = w.reshape(F, K)):
+        dW = sum_n dout[n] cols[n]^T,   dcols[n] = W^T dout[n],   db = sum over n, i, j of dout.
+    Chunk by chunk, as in the forward pass; dw accumulates over chunks.
+
+    Inputs:
+    - dout: (N, F, H', W') upstream gradient.
+    - cache: from ``conv_forward_im2col``.
+
+    Returns:
+    - dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,).
+    """
+    x_shape, w, cols, stride, pad = cache
+    N, C, H, W = x_shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = conv_output_size("conv_backward_im2col", H, W, HH, WW, stride, pad)
+    check_array("conv_backward_im2col", "dout", dout, (N, F, Ho, Wo), dtype_kind="f")
+    # BEGIN GRADED a05.conv_backward_im2col
+    xp = get_array_module(dout, w, cols)
+    w_rows = w.reshape(F, -1)  # (F, K)
+    d_flat = dout.reshape(N, F, Ho * Wo)  # (N, F, P)
+    db = xp.zeros(F, dtype=dout.dtype)
+    dw = xp.zeros(w_rows.shape, dtype=xp.result_type(dout, cols))
+    dx = xp.empty(x_shape, dtype=xp.result_type(dout, w))
+    chunk = _chunk_size(N, w_rows.shape[1], Ho * Wo, cols.itemsize, xp)
+    for n0 in range(0, N, chunk):
+        c = slice(n0, n0 + chunk)
+        d = d_flat[c]  # (n, F, P)
+        db += d.sum(axis=2).sum(axis=0)  # (F,), summed while the chunk is in cache
+        # One GEMM per image, then a sum of n small (F, K) matrices; cols^T is a transposed view, not a copy.
+        dw += (d @ cols[c].transpose(0, 2, 1)).sum(axis=0)
+        dcols = w_rows.T @ d  # (n, K, P)
+        col2im(dcols, dcols.shape[:1] + x_shape[1:], HH, WW, stride, pad, out=dx[c])
+    return dx, dw.reshape(w.shape), db
+    # END GRADED
+
+
+# ---------------------------------------------------------------------------------------------------
+# The convolution as one matrix.
+# ---------------------------------------------------------------------------------------------------
+
+
+def conv_as_matrix(w: Any, input_shape: tuple[int, int, int], stride: int = 1, pad: int = 0) -> Any:
+    """The dense matrix M of the (bias-free) convolution of one image: M @ x.ravel() = conv(x).ravel().
+
+    Row (f, i, j) of M holds filter f laid out where window (i, j) sits on the input: entry
+    (f, i, j; c, i * stride + p - pad, j * stride + q - pad) = w[f, c, p, q], zero elsewhere, and window
+    entries that fall in the zero padding are simply left out. Every row is the previous one shifted, so
+    M is block-Toeplitz (lecture 004's "MLP with circulant weights": with wrap-around padding instead of
+    zeros it would be exactly circulant). It has F H' W' x C H W entries of which only F H' W' C HH WW
+    are non-zero: the reason nobody computes a convolution this way, and why it is still a linear layer.
+
+    Inputs:
+    - w: (F, C, HH, WW) filters.
+    - input_shape: (C, H, W), the shape of one image.
+
+    Returns:
+    - M: (F * H' * W', C * H * W), in w's dtype.
+    """
+    check_array("conv_as_matrix", "w", w, ndim=4, dtype_kind="f")
+    _check_hyper("conv_as_matrix", stride, pad)
+    if len(input_shape) != 3 or input_shape[0] != w.shape[1]:
+        raise ValueError(
+            f"conv_as_matrix: input_shape must be (C, H, W) with C = {w.shape[1]} (from w), "
+            f"got {tuple(input_shape)}"
+        )
+    C, H, W = input_shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = conv_output_size("conv_as_matrix", H, W, HH, WW, stride, pad)
+    # BEGIN GRADED a05.conv_as_matrix
+    xp = get_array_module(w)
+    M = xp.zeros((F, Ho, Wo, C, H, W), dtype=w.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            for p in range(HH):
+                for q in range(WW):
+                    h, v = i * stride + p - pad, j * stride + q - pad
+                    if 0 <= h < H and 0 <= v < W:
+                        M[:, i, j, :, h, v] = w[:, :, p, q]  # (F, C)
+    return M.reshape(F * Ho * Wo, C * H * W)
+    # END GRADED
+
+
+# ---------------------------------------------------------------------------------------------------
+# Module.
+# ---------------------------------------------------------------------------------------------------
+
+
+class Conv2d(Module):
+    """A convolution layer holding ``w`` (F, C, k, k) and ``b`` (F,), computed with the im2col pair.
+
+    Weights start He-normal (``course.training.init.he_normal``), std sqrt(2 / (C k k)), the fan-in of one
+    output
+    unit; the bias at zero.
+    ``rng`` is a ``numpy.random.Generator`` or an int seed (None means seed 0).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        pad: int = 0,
+        *,
+        rng: np.random.Generator | int | None = None,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        _check_hyper("Conv2d", stride, pad)
+        check_positive("Conv2d", "kernel_size", kernel_size)
+        self.stride, self.pad = stride, pad
+        rng = np.random.default_rng(0 if rng is None else rng)  # a Generator passes through unchanged
+        self.add_param("w", he_normal((out_channels, in_channels, kernel_size, kernel_size), rng, dtype))
+        self.add_param("b", np.zeros(out_channels, dtype=dtype))
+
+    def forward(self, x: Any) -> Any:
+        out, self.cache = conv_forward_im2col(x, self.params["w"], self.params["b"], self.stride, self.pad)
+        return out
+
+    def backward(self, dout: Any) -> Any:
+        dx, dw, db = conv_backward_im2col(dout, self.cache)
+        self.accumulate("w", dw)
+        self.accumulate("b", db)
+        return dx

@@ -1,0 +1,373 @@
+"""Long short-term memory (lectures 001, 002 and 003): the step pair, the sequence pair and the module.
+
+One step, with the four gates stacked in the order i, f, o, g along the 4H axis:
+    a = x Wx + prev_h Wh + b                          (N, 4H), Wx (D, 4H), Wh (H, 4H), b (4H,)
+    i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)  input, forget and output gates
+    g = tanh(a_g)                                     candidate cell
+    next_c = f * prev_c + i * g
+    next_h = o * tanh(next_c)
+
+The cell path next_c = f * prev_c + ... is additive: its gradient is multiplied only by f, not by a
+weight matrix and a squashing derivative, which is why gradients survive many steps (lecture 003,
+"LSTMs"). A forget-gate bias of 1 starts f near 0.73 so the cell remembers by default (lecture 000,
+"forget bias speeds up training").
+
+The step functions are the readable teaching version. ``lstm_forward`` / ``lstm_backward`` compute the
+same thing over a whole sequence, written for speed; ``tests/test_lstm.py`` checks that they equal the
+composition of the steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course.core.backend import get_array_module
+from course.core.module import Module
+from course.core.validation import check_array
+from course.training.init import orthogonal
+
+
+def _sigmoid(xp: Any, a: Any) -> Any:
+    """Logistic sigmoid via tanh: sigmoid(a) = 0.5 tanh(a / 2) + 0.5 (cannot overflow for any a)."""
+    return 0.5 * xp.tanh(0.5 * a) + 0.5
+
+
+def lstm_step_forward(x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, Any, tuple]:
+    """One LSTM step (gate order i, f, o, g).
+
+    Inputs:
+    - x: (N, D) inputs at this step.
+    - prev_h: (N, H) previous hidden state.
+    - prev_c: (N, H) previous cell state.
+    - Wx: (D, 4H) input-to-gates weights.
+    - Wh: (H, 4H) hidden-to-gates weights.
+    - b: (4H,) gate biases.
+
+    Returns:
+    - next_h: (N, H).
+    - next_c: (N, H).
+    - cache: (x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c).
+    """
+    dims: dict[str, int] = {}
+    check_array("lstm_step_forward", "x", x, ("N", "D"), dims=dims, dtype_kind="f")
+    check_array("lstm_step_forward", "prev_h", prev_h, ("N", "H"), dims=dims, dtype_kind="f")
+    check_array("lstm_step_forward", "prev_c", prev_c, ("N", "H"), dims=dims, dtype_kind="f")
+    H = dims["H"]
+    check_array("lstm_step_forward", "Wx", Wx, ("D", 4 * H), dims=dims, dtype_kind="f")
+    check_array("lstm_step_forward", "Wh", Wh, ("H", 4 * H), dims=dims, dtype_kind="f")
+    check_array("lstm_step_forward", "b", b, (4 * H,), dims=dims, dtype_kind="f")
+    # BEGIN GRADED a06.lstm_step_forward
+    xp = get_array_module(x, prev_h, prev_c, Wx, Wh, b)
+    a = x @ Wx + prev_h @ Wh + b  # (N, 4H)
+    i = _sigmoid(xp, a[:, :H])  # (N, H)
+    f = _sigmoid(xp, a[:, H : 2 * H])
+    o = _sigmoid(xp, a[:, 2 * H : 3 * H])
+    g = xp.tanh(a[:, 3 * H :])
+    next_c = f * prev_c + i * g
+    tanh_c = xp.tanh(next_c)
+    next_h = o * tanh_c
+    cache = (x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c)
+    return next_h, next_c, cache
+    # END GRADED
+
+
+def lstm_step_backward(dnext_h: Any, dnext_c: Any, cache: tuple) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """Backward pass of one LSTM step.
+
+    next_c feeds next_h, so its total gradient is dnext_c + dnext_h * o * (1 - tanh(next_c)^2); from it
+    di = dc * g, df = dc * prev_c, dg = dc * i, dprev_c = dc * f, and do = dnext_h * tanh(next_c).
+    Through the non-linearities: da_{i,f,o} = d{i,f,o} * s (1 - s), da_g = dg * (1 - g^2).
+
+    Inputs:
+    - dnext_h: (N, H) gradient on next_h.
+    - dnext_c: (N, H) gradient on next_c (from the following step's cell path).
+    - cache: from ``lstm_step_forward``.
+
+    Returns:
+    - dx: (N, D); dprev_h: (N, H); dprev_c: (N, H); dWx: (D, 4H); dWh: (H, 4H); db: (4H,).
+    """
+    check_array("lstm_step_backward", "dnext_h", dnext_h, ndim=2, dtype_kind="f")
+    check_array("lstm_step_backward", "dnext_c", dnext_c, ndim=2, dtype_kind="f")
+    # BEGIN GRADED a06.lstm_step_backward
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c = cache
+    check_array("lstm_step_backward", "dnext_h", dnext_h, tuple(prev_h.shape))
+    check_array("lstm_step_backward", "dnext_c", dnext_c, tuple(prev_c.shape))
+    xp = get_array_module(dnext_h, dnext_c, Wx)
+    dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)  # (N, H): both paths into next_c
+    di = dc * g
+    df = dc * prev_c
+    do = dnext_h * tanh_c
+    dg = dc * i
+    dprev_c = dc * f
+    da = xp.concatenate(
+        [di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g * g)], axis=1
+    )  # (N, 4H), in the gate order i, f, o, g
+    dx = da @ Wx.T  # (N, D)
+    dprev_h = da @ Wh.T  # (N, H)
+    dWx = x.T @ da  # (D, 4H)
+    dWh = prev_h.T @ da  # (H, 4H)
+    db = da.sum(axis=0)  # (4H,)
+    return dx, dprev_h, dprev_c, dWx, dWh, db
+    # END GRADED
+
+
+def lstm_forward(
+    x: Any,
+    h0: Any,
+    Wx: Any,
+    Wh: Any,
+    b: Any,
+    *,
+    c0: Any = None,
+    return_state: bool = False,
+) -> tuple:
+    """An LSTM over a whole sequence (the cell starts at c0, zeros by default).
+
+    Inputs:
+    - x: (N, T, D) input sequence.
+    - h0: (N, H) initial hidden state.
+    - Wx: (D, 4H); Wh: (H, 4H); b: (4H,), gate order i, f, o, g.
+    - c0: (N, H) initial cell state, or None for zeros (keyword only).
+    - return_state: also return the final cell c_T, for truncated BPTT (carry (h[:, -1], c_T) into the
+      next chunk) and for seq2seq (hand the encoder's state to the decoder).
+
+    Returns:
+    - h: (N, T, H) hidden states of every step.
+    - c_T: (N, H) final cell state, only when ``return_state``.
+    - cache: what ``lstm_backward`` reads.
+
+    Written for speed, and equal to looping ``lstm_step_forward``:
+    - x @ Wx + b for all T steps is one GEMM (T N, D + 1) @ (D + 1, 4H) (x with a column of ones, the
+      bias as the last row of the weights); only prev_h @ Wh is left inside the loop, because it
+      depends on the previous step;
+    - arrays are time-major (T, N, .) so every step reads and writes contiguous blocks;
+    - gates are activated in place in one preallocated (T, N, 4H) buffer, all four with a single exp:
+      with the signs folded into the weights the GEMMs give -a (i, f, o) and -2 a_g (g), then
+      1 / (1 + exp(.)) is sigmoid(a) and 2 sigmoid(2 a_g) - 1 = tanh(a_g). In this NumPy, float32 exp
+      costs half of tanh per element, and one call on (N, 4H) replaces three on slices;
+    - every operation writes into a preallocated buffer (``out=``, ``+=``): each NumPy call costs
+      about a microsecond of overhead plus a pass over memory, so at N = 32 the number of calls and
+      temporaries, not the arithmetic, is what the element-wise part costs. Strided (N, H) slices of
+      the gate block are slower than contiguous arrays, hence g in its own (T, N, H) buffer.
+    """
+    dims: dict[str, int] = {}
+    check_array("lstm_forward", "x", x, ("N", "T", "D"), dims=dims, dtype_kind="f")
+    check_array("lstm_forward", "h0", h0, ("N", "H"), dims=dims, dtype_kind="f")
+    H = dims["H"]
+    if c0 is not None:
+        check_array("lstm_forward", "c0", c0, ("N", "H"), dims=dims, dtype_kind="f")
+    check_array("lstm_forward", "Wx", Wx, ("D", 4 * H), dims=dims, dtype_kind="f")
+    check_array("lstm_forward", "Wh", Wh, ("H", 4 * H), dims=dims, dtype_kind="f")
+    check_array("lstm_forward", "b", b, (4 * H,), dims=dims, dtype_kind="f")
+    # BEGIN GRADED a06.lstm_forward
+    xp = get_array_module(x, h0, Wx, Wh, b)
+    N, T, D = x.shape
+    dtype = np.result_type(x, h0, Wx, Wh, b)
+    # Fold -1 (for i, f, o) and -2 (for g) into the weights once, so that the GEMMs give -a and -2 a_g
+    # and one exp over all 4H columns yields every gate: sigmoid(a) = 1 / (1 + exp(-a)) and
+    # tanh(a) = 2 sigmoid(2 a) - 1.
+    scale = xp.full(4 * H, -1, dtype=dtype)
+    scale[3 * H :] = -2
+    Wh_s = Wh * scale
+    # The bias trick: x gets a column of ones and [Wx; b] a last row, so x_t Wx + b for all T steps is
+    # a single GEMM (and, in backward, db is the last row of the same product for dWx).
+    W1 = xp.empty((D + 1, 4 * H), dtype=dtype)
+    xp.multiply(Wx, scale, out=W1[:D])
+    xp.multiply(b, scale, out=W1[D])
+    x1 = xp.empty((T, N, D + 1), dtype=dtype)  # time-major, so each step's block is contiguous
+    x1[:, :, :D] = x.transpose(1, 0, 2)
+    x1[:, :, D] = 1
+    gates = (x1.reshape(T * N, D + 1) @ W1).reshape(T, N, 4 * H)  # (T, N, 4H): every x_t Wx + b at once
+    hs = xp.empty((T + 1, N, H), dtype=dtype)  # hs[t] is h_{t-1}; hs[0] = h0
+    cs = xp.empty((T + 1, N, H), dtype=dtype)  # cs[t] is c_{t-1}; cs[0] = c0
+    gs = xp.empty((T, N, H), dtype=dtype)  # g = tanh(a_g), kept contiguous for the element-wise work
+    tanh_cs = xp.empty((T, N, H), dtype=dtype)
+    hs[0] = h0
+    cs[0] = 0 if c0 is None else c0
+    hw = xp.empty((N, 4 * H), dtype=dtype)  # prev_h @ Wh_s, reused every step
+    ig = xp.empty((N, H), dtype=dtype)
+    with np.errstate(over="ignore"):  # exp(-a) = inf for a < -88 (float32) gives the exact limit 0
+        for t in range(T):
+            a = gates[t]  # (N, 4H) view, activated in place
+            xp.matmul(hs[t], Wh_s, out=hw)
+            a += hw
+            xp.exp(a, out=a)
+            a += 1
+            xp.divide(1, a, out=a)  # i, f, o = sigmoid(a_i, a_f, a_o); last block s = sigmoid(2 a_g)
+            g = gs[t]
+            xp.multiply(a[:, 3 * H :], 2, out=g)
+            g -= 1  # g = 2 s - 1 = tanh(a_g)
+            c = cs[t + 1]
+            xp.multiply(a[:, H : 2 * H], cs[t], out=c)  # f * prev_c
+            xp.multiply(a[:, :H], g, out=ig)
+            c += ig  # + i * g
+            xp.tanh(c, out=tanh_cs[t])
+            xp.multiply(a[:, 2 * H : 3 * H], tanh_cs[t], out=hs[t + 1])  # o * tanh(c)
+    h = xp.ascontiguousarray(hs[1:].transpose(1, 0, 2))  # (N, T, H)
+    cache = (x1, hs, cs, gs, tanh_cs, gates, Wx, Wh, [False])  # the flag: "backward has run"
+    if return_state:
+        return h, cs[T].copy(), cache
+    return h, cache
+    # END GRADED
+
+
+def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool = False) -> tuple:
+    """Backpropagation through time for ``lstm_forward``.
+
+    Inputs:
+    - dh: (N, T, H) upstream gradient on every hidden state.
+    - cache: from ``lstm_forward``.
+    - dcT: (N, H) upstream gradient on the final cell state (keyword only; None means zero), when the
+      forward pass returned it.
+    - return_state: also return dc0, the gradient of the initial cell state.
+
+    Returns:
+    - dx: (N, T, D); dh0: (N, H); dc0: (N, H) only when ``return_state``; dWx: (D, 4H); dWh: (H, 4H);
+      db: (4H,).
+
+    The cache serves one backward pass: the gate pre-activation gradients of step t are written over
+    step t's gates, which nothing needs afterwards (half the memory, and no second (T, N, 4H) buffer
+    to allocate); a second call with the same cache raises RuntimeError, as PyTorch does for a graph
+    already backpropagated. The loop keeps only what depends on the next step: the gradients reaching
+    h_{t-1} and c_{t-1}. With the gradients of all steps in one (T, N, 4H) buffer, dWx = X^T dA,
+    dx = dA Wx^T and dWh = H_prev^T dA are each one GEMM over T N rows after the loop (the sum over
+    steps that "gradients accumulate" asks for is the inner dimension of that product: one large GEMM
+    instead of T small ones and T additions); db comes out of the dWx product through the column of
+    ones that the forward pass appended to x.
+    """
+    check_array("lstm_backward", "dh", dh, ndim=3, dtype_kind="f")
+    if dcT is not None:
+        check_array("lstm_backward", "dcT", dcT, ndim=2, dtype_kind="f")
+    # BEGIN GRADED a06.lstm_backward
+    x1, hs, cs, gs, tanh_cs, gates, Wx, Wh, used = cache
+    if used[0]:
+        raise RuntimeError(
+            "lstm_backward: this cache was already used by a backward pass, which overwrote its gate "
+            "buffer; run lstm_forward again to backpropagate a second time"
+        )
+    T, N, H = tanh_cs.shape
+    check_array("lstm_backward", "dh", dh, (N, T, H))
+    if dcT is not None:
+        check_array("lstm_backward", "dcT", dcT, (N, H))
+    used[0] = True
+    xp = get_array_module(dh, Wx)
+    dtype = gates.dtype
+    D = x1.shape[2] - 1
+    dht = dh.transpose(1, 0, 2)  # (T, N, H) view, only read: a strided read per step beats a full copy
+    dnext_h = xp.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
+    dc = xp.zeros((N, H), dtype=dtype) if dcT is None else dcT.astype(dtype, copy=True)
+    dh_t = xp.empty((N, H), dtype=dtype)
+    dprev_c = xp.empty((N, H), dtype=dtype)
+    tmp = xp.empty((N, H), dtype=dtype)
+    deriv = xp.empty((N, 4 * H), dtype=dtype)
+    # The g block of dA holds 1/4 of its true value (see the loop); Wh4 and Wx4, whose g columns are
+    # multiplied by 4, and the rescaling of dW1 and dWh make every product exact. Powers of two scale
+    # floats exactly, so this changes no rounding and saves an operation per step.
+    four = xp.ones(4 * H, dtype=dtype)
+    four[3 * H :] = 4
+    Wh4 = Wh * four
+    for t in reversed(range(T)):
+        # s = [i, f, o, sigmoid(2 a_g)] of step t. Once read, it is overwritten with the step's gate
+        # pre-activation gradients da, so the backward pass needs no second (T, N, 4H) buffer.
+        s = gates[t]
+        i, f, o, s_g = s[:, :H], s[:, H : 2 * H], s[:, 2 * H : 3 * H], s[:, 3 * H :]
+        xp.add(dht[t], dnext_h, out=dh_t)  # both uses of h_t: the loss at t and step t + 1
+        # Every block of s is a sigmoid, so one contiguous pass gives s (1 - s) for all four; for g,
+        # tanh'(a_g) = 1 - g^2 = 4 s_g (1 - s_g): the factor 4 is in Wh4.
+        xp.subtract(1, s, out=deriv)
+        deriv *= s
+        # dc += dh_t o (1 - tanh(c)^2), written as dh_t o - do h_t to reuse do and the stored h_t
+        xp.multiply(dh_t, o, out=tmp)
+        dc += tmp
+        do = o
+        xp.multiply(dh_t, tanh_cs[t], out=do)  # o is no longer needed: its block now holds do
+        xp.multiply(do, hs[t + 1], out=tmp)
+        dc -= tmp
+        xp.multiply(dc, i, out=s_g)  # dg = dc i (s_g was read by deriv)
+        xp.multiply(dc, gs[t], out=i)  # di = dc g
+        xp.multiply(dc, f, out=dprev_c)  # the cell path back to c_{t-1}
+        xp.multiply(dc, cs[t], out=f)  # df = dc prev_c
+        dc, dprev_c = dprev_c, dc
+        s *= deriv  # (N, 4H): da, through the four non-linearities
+        xp.matmul(s, Wh4.T, out=dnext_h)  # (N, H)
+    dA2 = gates.reshape(T * N, 4 * H)  # now the pre-activation gradients of every step
+    dW1 = x1.reshape(T * N, D + 1).T @ dA2  # (D + 1, 4H): [dWx; db], the bias trick again
+    dW1 *= four
+    dWx, db = dW1[:D], dW1[D]
+    dWh = hs[:T].reshape(T * N, H).T @ dA2  # (H, 4H)
+    dWh *= four
+    dx = xp.ascontiguousarray((dA2 @ (Wx * four).T).reshape(T, N, D).transpose(1, 0, 2))  # (N, T, D)
+    if return_state:
+        return dx, dnext_h, dc, dWx, dWh, db
+    return dx, dnext_h, dWx, dWh, db
+    # END GRADED
+
+
+def lstm_init(
+    D: int, H: int, rng: np.random.Generator, forget_bias: float = 1.0, dtype: Any = np.float32
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Initial (Wx, Wh, b) for an LSTM in the i, f, o, g layout.
+
+    Wx ~ N(0, 1/D) (variance-preserving for the input), each (H, H) gate block of Wh orthogonal
+    (lecture 004, orthogonal initialisation), b zero except the forget block, which is ``forget_bias``
+    (lecture 000: f = sigmoid(1) ~ 0.73 at the start, so the cell keeps its content instead of being
+    wiped every step, and gradients flow through the cell path from the first update).
+
+    Returns Wx (D, 4H), Wh (H, 4H), b (4H,).
+    """
+    # BEGIN GRADED a06.lstm_init
+    Wx = rng.standard_normal((D, 4 * H)) / np.sqrt(D)
+    Wh = np.concatenate([orthogonal((H, H), rng, np.float64) for _ in range(4)], axis=1)
+    b = np.zeros(4 * H)
+    b[H : 2 * H] = forget_bias
+    return Wx.astype(dtype), Wh.astype(dtype), b.astype(dtype)
+    # END GRADED
+
+
+class LSTM(Module):
+    """An LSTM layer over (N, T, D) sequences returning every hidden state (N, T, H).
+
+    ``forward(x, state=None)`` starts from ``state = (h0, c0)`` (zeros by default) and leaves
+    ``final_state = (h_T, c_T)`` for the next truncated-BPTT chunk. ``backward(dh)`` returns dx; the
+    gradients of the initial state are left in ``dh0`` and ``dc0``.
+    """
+
+    def __init__(
+        self,
+        D: int,
+        H: int,
+        *,
+        rng: np.random.Generator | int | None = None,
+        forget_bias: float = 1.0,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        rng = np.random.default_rng(0 if rng is None else rng)
+        Wx, Wh, b = lstm_init(D, H, rng, forget_bias=forget_bias, dtype=dtype)
+        self.add_param("Wx", Wx)
+        self.add_param("Wh", Wh)
+        self.add_param("b", b)
+        self.final_state: Any = None
+        self.dh0: Any = None
+        self.dc0: Any = None
+
+    def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> Any:
+        xp = get_array_module(x)
+        H = self.params["Wh"].shape[0]
+        if state is None:
+            state = (xp.zeros((x.shape[0], H), dtype=x.dtype), xp.zeros((x.shape[0], H), dtype=x.dtype))
+        h0, c0 = state
+        h, cT, self.cache = lstm_forward(
+            x, h0, self.params["Wx"], self.params["Wh"], self.params["b"], c0=c0, return_state=True
+        )
+        self.final_state = (h[:, -1, :].copy(), cT)
+        return h
+
+    def backward(self, dout: Any) -> Any:
+        dx, self.dh0, self.dc0, dWx, dWh, db = lstm_backward(dout, self.cache, return_state=True)
+        self.accumulate("Wx", dWx)
+        self.accumulate("Wh", dWh)
+        self.accumulate("b", db)
+        return dx

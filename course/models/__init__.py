@@ -1,0 +1,2 @@
+"""Models and the algorithms around them: linear models, language models, seq2seq, pointer networks,
+decoding."""

@@ -1,0 +1,1 @@
+"""Training runs and experiments behind docs/results_*.md (not part of the library)."""
