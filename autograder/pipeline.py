@@ -138,6 +138,30 @@ def generate_release(assignment: str, paths: Paths) -> Path:
     return paths.release / assignment / f"{assignment}.ipynb"
 
 
+def stale_builds(paths: Paths, assignments: Iterable[str]) -> list[str]:
+    """What is out of date with the text sources: solution notebooks (cells) and releases (nbgrader)."""
+    import tempfile
+
+    from autograder import source
+
+    stale = []
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = replace(paths, work=Path(tmp) / "work", release=Path(tmp) / "release")
+        for assignment in assignments:
+            committed_path = source.notebook_path(assignment, paths.source)
+            built = source.built_notebook(assignment, paths.source)
+            committed = nbformat.read(str(committed_path), as_version=4)
+            source.graft_outputs(built, committed)
+            if json.loads(nbformat.writes(built)) != json.loads(nbformat.writes(committed)):
+                stale.append(f"{committed_path.relative_to(settings.ROOT)}: not the build of its text source")
+                continue
+            fresh = generate_release(assignment, scratch)
+            release = paths.release / assignment / f"{assignment}.ipynb"
+            if not release.is_file() or json.loads(fresh.read_text()) != json.loads(release.read_text()):
+                stale.append(f"{release.relative_to(settings.ROOT)}: not the release of its solution")
+    return stale
+
+
 def build_edition(assignment: str, paths: Paths) -> tuple[Path, Path]:
     """Student edition of ``assignment`` under the work dir, plus its wheel in ``paths.dist``."""
     package = editions.build_student_edition(assignment, paths.edition(assignment))

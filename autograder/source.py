@@ -216,6 +216,10 @@ def _normalise(nb):
         cell_id = grade_id if grade_id and grade_id not in seen else f"cell-{i:03d}"
         seen.add(cell_id)
         cell["id"] = cell_id
+        # jupytext's layout hints (lines_to_next_cell, ...) are not part of the notebook
+        cell.metadata = nbformat.NotebookNode(
+            {k: v for k, v in cell.metadata.items() if k in ("nbgrader", "tags")}
+        )
         if cell.cell_type == "code":
             cell.execution_count, cell.outputs = None, []
     return nb
@@ -296,9 +300,15 @@ def graft_outputs(nb, committed) -> None:
             cell.outputs, cell.execution_count = copy.deepcopy(old.outputs), old.execution_count
 
 
-def build(assignment: str, *, execute: bool = True, source_dir: Path = settings.SOURCE_DIR) -> Path:
+def build(
+    assignment: str,
+    *,
+    execute: bool = True,
+    source_dir: Path = settings.SOURCE_DIR,
+    library: Path = settings.LIBRARY_DIR,
+) -> Path:
     """Write ``solutions/<a>/<a>.ipynb`` from the text source (executed for its checked outputs)."""
-    nb = built_notebook(assignment, source_dir)
+    nb = built_notebook(assignment, source_dir, library)
     path = notebook_path(assignment, source_dir)
     if execute:
         nb = execute_checked_outputs(nb, path.parent)
@@ -321,11 +331,15 @@ def as_text(nb) -> str:
 
 
 def sync(
-    assignment: str, *, update_library: bool = False, source_dir: Path = settings.SOURCE_DIR
+    assignment: str,
+    *,
+    update_library: bool = False,
+    source_dir: Path = settings.SOURCE_DIR,
+    library: Path = settings.LIBRARY_DIR,
 ) -> list[str]:
     """Write the text source from the (JupyterLab-edited) solution notebook; return the regions changed."""
     nb = nbformat.read(str(notebook_path(assignment, source_dir)), as_version=4)
-    regions = region_texts()
+    regions = region_texts(library)
     changed: dict[str, str] = {}
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":

@@ -155,12 +155,13 @@ def mlp_step_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
     """One training step of a 784-512-10 ReLU MLP on N = 128 (float32): affine-relu-affine, fused
     softmax cross-entropy, backward, in-place SGD update. Bar: <= 1.0x PyTorch.
 
-    Two NumPy rows: the step without the gradient of the input images (``need_dx=False``, as PyTorch
-    skips it for an input that does not require grad), and the same step with it; for the first layer
-    that product is as large as the forward one.
+    Two NumPy rows, both on the library's fast affine pair (``affine_forward_fast``,
+    ``affine_backward_fast``, what ``Linear`` uses): the step without the gradient of the input images
+    (``need_dx=False``, as PyTorch skips it for an input that does not require grad), and the same step
+    with it; for the first layer that product is as large as the forward one.
     """
     from course.layers.activations import relu_backward, relu_forward  # noqa: PLC0415  (cases import lazily)
-    from course.layers.affine import affine_backward, affine_forward  # noqa: PLC0415
+    from course.layers.affine import affine_backward_fast, affine_forward_fast  # noqa: PLC0415
     from course.layers.losses import softmax_cross_entropy  # noqa: PLC0415
     from course.training.init import he_normal  # noqa: PLC0415
 
@@ -182,13 +183,13 @@ def mlp_step_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
             params[name] -= g
 
     def ours(need_dx: bool = False) -> None:
-        a, c1 = affine_forward(x, params["w1"], params["b1"])
+        a, c1 = affine_forward_fast(x, params["w1"], params["b1"])
         h, c2 = relu_forward(a)
-        scores, c3 = affine_forward(h, params["w2"], params["b2"])
+        scores, c3 = affine_forward_fast(h, params["w2"], params["b2"])
         _, dscores = softmax_cross_entropy(scores, y)
-        dh, dw2, db2 = affine_backward(dscores, c3)
+        dh, dw2, db2 = affine_backward_fast(dscores, c3)
         da = relu_backward(dh, c2)
-        _, dw1, db1 = affine_backward(da, c1, need_dx=need_dx)  # like torch by default: no input gradient
+        _, dw1, db1 = affine_backward_fast(da, c1, need_dx=need_dx)  # like torch by default: no input grad
         sgd_in_place({"w1": dw1, "b1": db1, "w2": dw2, "b2": db2})
 
     w1, w2 = params["w1"], params["w2"]

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from course.core.gradcheck import check_module, check_pair
-from course.layers.affine import Linear, affine_backward, affine_forward
+from course.layers.affine import (
+    Linear,
+    affine_backward,
+    affine_backward_fast,
+    affine_forward,
+    affine_forward_fast,
+)
 
 # Gradient checks run in float64 with relative error < 1e-7 (course.core.gradcheck.DEFAULT_TOL).
 SHAPES = [((4, 5), 3), ((3, 2, 4), 6), ((1, 7), 1)]  # (x shape, M): flattened D = prod(x.shape[1:])
@@ -109,11 +115,23 @@ def test_affine_matches_torch_autograd(x_shape, m):
         np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_affine_backward_can_skip_dx_for_a_first_layer():
-    x, w, b = _inputs((4, 5), 3)
+@pytest.mark.parametrize("x_shape,m", SHAPES)
+def test_fast_affine_pair_equals_the_teaching_pair_bit_for_bit(x_shape, m):
+    # rtol = atol = 0: the fast pair performs the same products and the same additions, only in place
+    x, w, b = _inputs(x_shape, m, seed=7)
+    dout = np.random.default_rng(8).standard_normal((x_shape[0], m))
     out, cache = affine_forward(x, w, b)
+    out_fast, cache_fast = affine_forward_fast(x, w, b)
+    np.testing.assert_array_equal(out_fast, out)
+    for fast, teaching in zip(affine_backward_fast(dout, cache_fast), affine_backward(dout, cache)):
+        np.testing.assert_array_equal(fast, teaching)
+
+
+def test_fast_affine_backward_can_skip_dx_for_a_first_layer():
+    x, w, b = _inputs((4, 5), 3)
+    out, cache = affine_forward_fast(x, w, b)
     dout = np.random.default_rng(6).standard_normal(out.shape)
-    dx, dw, db = affine_backward(dout, cache, need_dx=False)
+    dx, dw, db = affine_backward_fast(dout, cache, need_dx=False)
     _, dw_full, db_full = affine_backward(dout, cache)
     assert dx is None
     np.testing.assert_array_equal(dw, dw_full)
@@ -122,3 +140,37 @@ def test_affine_backward_can_skip_dx_for_a_first_layer():
     layer.forward(x.astype(np.float32))
     assert layer.backward(dout.astype(np.float32)) is None
     assert layer.grads["w"].any()
+
+
+def test_fast_affine_pair_rejects_bad_shapes_naming_itself():
+    x, w, b = _inputs((4, 5), 3)
+    with pytest.raises(ValueError, match=r"affine_forward_fast: w must have shape"):
+        affine_forward_fast(x, np.zeros((6, 3)), b)
+    with pytest.raises(ValueError, match=r"affine_backward_fast: dout must have shape"):
+        affine_backward_fast(np.zeros((4, 2)), affine_forward_fast(x, w, b)[1])
+
+
+def test_linear_default_weights_are_he_normal_draws_of_its_rng():
+    # bit-identical to drawing N(0, 1) from the layer's generator and scaling by sqrt(2 / fan_in)
+    expected = (np.random.default_rng(7).standard_normal((5, 3)) * np.sqrt(2.0 / 5)).astype(np.float32)
+    np.testing.assert_array_equal(Linear(5, 3, rng=7).params["w"], expected)
+    glorot = (np.random.default_rng(7).standard_normal((5, 3)) * np.sqrt(2.0 / 8)).astype(np.float64)
+    np.testing.assert_array_equal(Linear(5, 3, rng=7, init="glorot", dtype=np.float64).params["w"], glorot)
+
+
+def test_linear_accepts_an_init_callable_of_rng_and_shape():
+    calls = []
+
+    def uniform(rng, shape):
+        calls.append(shape)
+        return rng.uniform(-0.1, 0.1, size=shape)
+
+    layer = Linear(4, 2, rng=3, init=uniform)
+    assert calls == [(4, 2)]
+    assert layer.params["w"].dtype == np.float32 and layer.params["w"].shape == (4, 2)
+    expected = np.random.default_rng(3).uniform(-0.1, 0.1, size=(4, 2)).astype(np.float32)
+    np.testing.assert_array_equal(layer.params["w"], expected)
+    with pytest.raises(ValueError, match=r"Linear: init\(rng, \(4, 2\)\) must return an array of shape"):
+        Linear(4, 2, init=lambda rng, shape: np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"Linear: init must be one of \('he', 'glorot'\)"):
+        Linear(4, 2, init="uniform")

@@ -137,3 +137,55 @@ def test_module_gradients_accumulate_over_two_backward_calls():
     assert np.allclose(layer.grads["s"], 2 * once)
     layer.zero_grad()
     assert not layer.grads["s"].any()
+
+
+def _two_outputs_forward(x, w):
+    return x * w, x + w, (x, w)
+
+
+def _two_outputs_backward(dprod, dsum, cache):
+    x, w = cache
+    return dprod * w + dsum, dprod * x + dsum
+
+
+def test_check_pair_puts_an_upstream_gradient_on_every_output():
+    rng = np.random.default_rng(6)
+    inputs = {"x": rng.standard_normal((2, 3)), "w": rng.standard_normal((2, 3))}
+    errors = check_pair(_two_outputs_forward, _two_outputs_backward, inputs)
+    assert max(errors.values()) < 1e-8
+    forgets_the_sum = lambda dprod, dsum, cache: _two_outputs_backward(dprod, 0 * dsum, cache)
+    with pytest.raises(AssertionError, match="dx"):
+        check_pair(_two_outputs_forward, forgets_the_sum, inputs)
+
+
+@pytest.mark.parametrize("name", ["rel_error", "numerical_gradient", "numerical_gradient_array"])
+def test_every_check_is_built_on_the_graded_helpers(monkeypatch, name):
+    # As in the a02 student edition, where the three graded helpers raise: no check has its own copy.
+    import course.core.gradcheck as gradcheck
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError(name)
+
+    monkeypatch.setattr(gradcheck, name, stub)
+    rng = np.random.default_rng(7)
+    inputs = {"x": rng.standard_normal((3, 2)), "w": rng.standard_normal((3, 2))}
+    net = Sequential(_Scale(2, rng))
+    checks = {
+        "rel_error": [lambda: assert_gradient_close("x", np.ones(2), np.ones(2))],
+        "numerical_gradient": [
+            lambda: gradcheck.check_loss(lambda p: (np.sum(p**2), 2 * p), {"p": np.ones(2)})
+        ],
+        "numerical_gradient_array": [
+            lambda: gradcheck.check_pair(_square_forward, _square_backward, inputs),
+            lambda: gradcheck.check_module(net, rng.standard_normal((4, 2))),
+        ],
+    }
+    for check in checks[name]:
+        with pytest.raises(NotImplementedError, match=name):
+            check()
+
+
+def test_assert_gradient_close_points_at_a_nan_in_the_numeric_gradient():
+    numeric = np.array([1.0, np.nan, 3.0])
+    with pytest.raises(AssertionError, match=r"at index \(1,\)"):
+        assert_gradient_close("b", np.array([1.0, 2.0, 3.0]), numeric)

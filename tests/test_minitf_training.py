@@ -14,7 +14,7 @@ from course.layers.activations import ReLU
 from course.layers.affine import Linear
 from course.layers.losses import softmax_cross_entropy
 from course.minitf.graph import Graph
-from course.minitf.session import Session
+from course.minitf.session import Session, sgd_optimizer
 
 
 def _spiral(rng: np.random.Generator, n_per_class: int, classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +39,7 @@ def test_two_layer_net_trained_through_the_graph_equals_the_module_version_in_fl
     w2, b2 = g.variable("w2", init["2.w"]), g.variable("b2", init["2.b"])
     hidden = g.relu(g.add(g.matmul(x, w1), b1))
     loss = g.softmax_cross_entropy(g.add(g.matmul(hidden, w2), b2), y)
-    train_step = g.sgd_optimizer(loss, learning_rate=lr)
+    train_step = sgd_optimizer(loss, learning_rate=lr)
     sess = Session(g)
     initial_loss = sess.run(loss, {x: x_all, y: y_all})
 

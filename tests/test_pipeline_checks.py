@@ -1,4 +1,4 @@
-"""course.grading: the messages of visible checks and the verdicts of hidden checks (no nbgrader needed)."""
+"""course.grading's visible checks and autograder.checks' hidden ones: messages and verdicts (no nbgrader)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from autograder import editions
+from autograder.checks import core
 from course import grading
 from course.models.linear import ridge_loss, squared_loss
 
@@ -47,7 +48,7 @@ def _inputs(rng):
 
 
 def test_check_function_accepts_the_reference_itself():
-    grading.check_function(squared_loss, "models.linear.squared_loss", _inputs, output_names=("loss", "dw"))
+    core.check_function(squared_loss, "models.linear.squared_loss", _inputs, output_names=("loss", "dw"))
 
 
 def test_check_function_rejects_a_wrong_term_without_revealing_expected_values():
@@ -56,12 +57,10 @@ def test_check_function_rejects_a_wrong_term_without_revealing_expected_values()
         return loss, dw / 2
 
     with pytest.raises(AssertionError) as err:
-        grading.check_function(
-            half_gradient, "models.linear.squared_loss", _inputs, output_names=("loss", "dw")
-        )
+        core.check_function(half_gradient, "models.linear.squared_loss", _inputs, output_names=("loss", "dw"))
     message = str(err.value)
     assert "output 'dw' differs from the reference" in message and "X of shape (6, 3)" in message
-    rng = np.random.default_rng(grading.check_seed("models.linear.squared_loss", 0))
+    rng = np.random.default_rng(core.check_seed("models.linear.squared_loss", 0))
     expected = squared_loss(**_inputs(rng))[1]
     assert not any(f"{v:.3g}" in message for v in expected), "the message leaks an expected value"
 
@@ -73,9 +72,9 @@ def test_check_function_catches_in_place_modification_and_wrong_arity():
 
     make = lambda rng: {**_inputs(rng), "lam": 0.5}
     with pytest.raises(AssertionError, match="modified its input w in place"):
-        grading.check_function(in_place, "models.linear.ridge_loss", make)
+        core.check_function(in_place, "models.linear.ridge_loss", make)
     with pytest.raises(AssertionError, match=r"returned a float, expected a tuple of 2 values \(loss, dw\)"):
-        grading.check_function(
+        core.check_function(
             lambda X, w, y, lam: 0.0, "models.linear.ridge_loss", make, output_names=("loss", "dw")
         )
 
@@ -85,7 +84,7 @@ def test_check_function_turns_not_implemented_into_a_plain_failure():
         raise NotImplementedError()
 
     with pytest.raises(AssertionError, match="not implemented yet"):
-        grading.check_function(stub, "models.linear.squared_loss", _inputs)
+        core.check_function(stub, "models.linear.squared_loss", _inputs)
 
 
 def test_check_forward_backward_compares_outputs_and_every_gradient():
@@ -110,11 +109,9 @@ def test_check_forward_backward_compares_outputs_and_every_gradient():
     sys.modules["course_reference.pairs_for_test"] = module
     try:
         make = lambda rng: {"X": rng.standard_normal((4, 3)), "w": rng.standard_normal(3)}
-        grading.check_forward_backward(forward, backward, "pairs_for_test.lin", make, grads=("X", "w"))
+        core.check_forward_backward(forward, backward, "pairs_for_test.lin", make, grads=("X", "w"))
         with pytest.raises(AssertionError, match="lin_backward: output 'dw' differs"):
-            grading.check_forward_backward(
-                forward, wrong_backward, "pairs_for_test.lin", make, grads=("X", "w")
-            )
+            core.check_forward_backward(forward, wrong_backward, "pairs_for_test.lin", make, grads=("X", "w"))
     finally:
         del sys.modules["course_reference.pairs_for_test"]
 
@@ -124,10 +121,10 @@ def test_hidden_checks_refuse_to_run_in_a_student_edition_without_the_reference(
     code = textwrap.dedent(
         """
         import numpy as np
-        from course import grading
+        from autograder.checks import core
         try:
-            grading.check_function(lambda x: x, "models.linear.linear_features", lambda rng: {"x": np.zeros(2)})
-        except grading.GraderOnlyError as err:
+            core.check_function(lambda x: x, "models.linear.linear_features", lambda rng: {"x": np.zeros(2)})
+        except core.GraderOnlyError as err:
             print("refused:", err)
         """
     )

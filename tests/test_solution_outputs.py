@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.cells import CHECK_OUTPUT_TAG
+from autograder.source import CHECK_OUTPUT_TAG
 
 SOURCES = sorted(Path(__file__).resolve().parents[1].glob("solutions/*/*.ipynb"))
 

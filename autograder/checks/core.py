@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import importlib.util
 import os
 import sys
 import zlib
@@ -28,6 +29,10 @@ import numpy as np
 
 REFERENCE_PACKAGE = "course_reference"
 REFERENCE_PATH_ENV = "COURSE_REFERENCE_PATH"
+
+
+class GraderOnlyError(RuntimeError):
+    """A hidden check ran where the reference library is not installed (a student's machine)."""
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -47,6 +52,11 @@ def reference(name: str) -> Callable[..., Any]:
     except ModuleNotFoundError as err:
         if not (err.name and err.name.split(".")[0] == REFERENCE_PACKAGE):
             raise
+        if importlib.util.find_spec("course._student_edition") is not None:
+            raise GraderOnlyError(
+                "Hidden tests run only in the course grader (they need the reference library, which is "
+                "not installed here). Run the visible tests to check your work."
+            ) from None
         module = importlib.import_module(f"course.{module_name}")
     return getattr(module, attr)
 

@@ -1,7 +1,8 @@
 """Splitting a data set and walking it in minibatches (lecture 004, "the ML workflow").
 
-``train_val_test_split`` shuffles once and cuts; ``iterate_minibatches`` yields (x, y) batches, in a
-new random order each epoch when ``shuffle`` is on. Both work on NumPy and CuPy arrays.
+``train_val_test_split`` shuffles once and cuts; ``minibatch_indices`` draws one epoch's order of
+mini-batches (assignment 04); ``iterate_minibatches`` yields the (x, y) batches of that order, a new one
+each epoch when ``shuffle`` is on. The splits and batches work on NumPy and CuPy arrays.
 """
 
 from __future__ import annotations
@@ -50,6 +51,26 @@ def train_val_test_split(
     return tuple((X[p], y[p]) for p in parts)  # type: ignore[return-value]
 
 
+def minibatch_indices(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """The index arrays of one epoch of shuffled mini-batches: ``rng.permutation(n)`` cut into pieces.
+
+    Inputs:
+    - n: the number of examples N; batch_size: B.
+    - rng: the generator of the order; each call draws a new one.
+
+    Returns ceil(N / B) integer arrays, order[0:B], order[B:2B], ... (the last one may be shorter): every
+    index 0 .. N-1 exactly once.
+    """
+    check_positive("minibatch_indices", "n", n)
+    check_positive("minibatch_indices", "batch_size", batch_size)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"minibatch_indices: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    # BEGIN GRADED a04.minibatch_indices
+    order = rng.permutation(n)  # a new order every epoch
+    return [order[start : start + batch_size] for start in range(0, n, batch_size)]
+    # END GRADED
+
+
 def iterate_minibatches(
     X: Any,
     y: Any,
@@ -65,7 +86,7 @@ def iterate_minibatches(
     - rng: generator for the order (None means ``default_rng(0)``); ignored when ``shuffle`` is False.
 
     Shuffling every epoch matters: a fixed order lets the same examples always share a batch, which
-    biases the gradient noise of SGD.
+    biases the gradient noise of SGD. The shuffled order is ``minibatch_indices``'s.
     """
     _check_pair("iterate_minibatches", X, y)
     check_positive("iterate_minibatches", "batch_size", batch_size)
@@ -73,12 +94,8 @@ def iterate_minibatches(
     n = len(X)
     if shuffle:
         rng = np.random.default_rng(0) if rng is None else rng
-        order = xp.asarray(rng.permutation(n))
+        batches = [xp.asarray(idx) for idx in minibatch_indices(n, batch_size, rng)]
     else:
-        order = None
-    for start in range(0, n, batch_size):
-        if order is None:
-            sl = slice(start, start + batch_size)  # views, no copy
-        else:
-            sl = order[start : start + batch_size]
+        batches = [slice(start, start + batch_size) for start in range(0, n, batch_size)]  # views
+    for sl in batches:
         yield X[sl], (None if y is None else y[sl])

@@ -41,9 +41,9 @@ def relu_backward(dout: Any, cache: Any) -> Any:
     Returns:
     - dx: shaped like x.
     """
-    out = cache
-    check_array("relu_backward", "dout", dout, tuple(out.shape), dtype_kind="f")
+    check_array("relu_backward", "dout", dout, tuple(cache.shape), dtype_kind="f")
     # BEGIN GRADED a02.relu_backward
+    out = cache
     return dout * (out > 0)
     # END GRADED
 
@@ -80,9 +80,9 @@ def sigmoid_backward(dout: Any, cache: Any) -> Any:
     Returns:
     - dx: shaped like x.
     """
-    s = cache
-    check_array("sigmoid_backward", "dout", dout, tuple(s.shape), dtype_kind="f")
+    check_array("sigmoid_backward", "dout", dout, tuple(cache.shape), dtype_kind="f")
     # BEGIN GRADED a02.sigmoid_backward
+    s = cache
     return dout * s * (1 - s)
     # END GRADED
 
@@ -115,9 +115,9 @@ def tanh_backward(dout: Any, cache: Any) -> Any:
     Returns:
     - dx: shaped like x.
     """
-    t = cache
-    check_array("tanh_backward", "dout", dout, tuple(t.shape), dtype_kind="f")
+    check_array("tanh_backward", "dout", dout, tuple(cache.shape), dtype_kind="f")
     # BEGIN GRADED a02.tanh_backward
+    t = cache
     return dout * (1 - t * t)
     # END GRADED
 

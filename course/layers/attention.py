@@ -28,6 +28,7 @@ from typing import Any
 
 from course.core.backend import get_array_module
 from course.core.validation import check_array
+from course.layers.activations import sigmoid_forward
 from course.layers.losses import softmax, softmax_backward
 
 
@@ -49,13 +50,32 @@ def masked_softmax(u: Any, mask: Any = None) -> Any:
     return softmax(u, axis=-1)
 
 
-def _read(a: Any, E: Any) -> Any:
-    """context_n = sum_j a_nj E_nj as one batched matrix product: (N, 1, T) @ (N, T, H) -> (N, H)."""
-    return (a[:, None, :] @ E)[:, 0, :]
+def attention_read_forward(a: Any, E: Any) -> tuple[Any, tuple]:
+    """The read every attention pair ends with, context_n = sum_j a_nj e_nj.
+
+    Inputs:
+    - a: (N, T) attention weights.
+    - E: (N, T, H) the vectors read (encoder states).
+
+    Returns:
+    - context: (N, H), one batched matrix product (N, 1, T) @ (N, T, H).
+    - cache: (a, E).
+    """
+    context = (a[:, None, :] @ E)[:, 0, :]  # (N, H)
+    return context, (a, E)
 
 
-def _read_backward(dcontext: Any, a: Any, E: Any) -> tuple[Any, Any]:
-    """Gradients of context = sum_j a_j e_j: da_j = e_j . dcontext and dE_j = a_j dcontext."""
+def attention_read_backward(dcontext: Any, cache: tuple) -> tuple[Any, Any]:
+    """Backward pass of ``attention_read_forward``: da_j = e_j . dcontext and dE_j = a_j dcontext.
+
+    Inputs:
+    - dcontext: (N, H) upstream gradient.
+    - cache: (a, E).
+
+    Returns:
+    - da: (N, T); dE: (N, T, H).
+    """
+    a, E = cache
     da = (E @ dcontext[:, :, None])[:, :, 0]  # (N, T)
     dE = a[:, :, None] * dcontext[:, None, :]  # (N, T, H)
     return da, dE
@@ -96,15 +116,15 @@ def position_attention_forward(E: Any, mu: Any, sigma: Any, mask: Any = None) ->
     check_array("position_attention_forward", "mu", mu, ("N",), dims=dims, dtype_kind="f")
     check_array("position_attention_forward", "sigma", sigma, ("N",), dims=dims, dtype_kind="f")
     _check_mask("position_attention_forward", mask, dims)
-    xp = get_array_module(E, mu, sigma)
-    if not bool(xp.all(sigma > 0)):
+    if not bool((sigma > 0).all()):
         raise ValueError("position_attention_forward: sigma must be > 0 everywhere")
     # BEGIN GRADED a07.position_attention_forward
+    xp = get_array_module(E, mu, sigma)
     j = xp.arange(E.shape[1], dtype=E.dtype)  # (T,)
     offset = j[None, :] - mu[:, None]  # (N, T): signed distance of each position from the centre
     u = -(offset**2) / (2 * sigma[:, None] ** 2)  # (N, T)
     a = masked_softmax(u, mask)  # (N, T)
-    context = _read(a, E)  # (N, H)
+    context, _ = attention_read_forward(a, E)  # (N, H)
     cache = (E, sigma, offset, a)
     return context, a, cache
     # END GRADED
@@ -126,7 +146,7 @@ def position_attention_backward(dcontext: Any, da: Any, cache: tuple) -> tuple[A
     E, sigma, offset, a = cache
     check_array("position_attention_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]), dtype_kind="f")
     # BEGIN GRADED a07.position_attention_backward
-    da_read, dE = _read_backward(dcontext, a, E)
+    da_read, dE = attention_read_backward(dcontext, (a, E))
     da_total = da_read if da is None else da_read + da  # a feeds both the read and the weights output
     du = softmax_backward(da_total, a)  # (N, T)
     dmu = (du * offset).sum(axis=1) / sigma**2  # (N,)
@@ -158,7 +178,7 @@ def dot_attention_forward(E: Any, d: Any, mask: Any = None) -> tuple[Any, Any, t
     # BEGIN GRADED a07.dot_attention_forward
     u = (E @ d[:, :, None])[:, :, 0]  # (N, T): u_j = e_j . d
     a = masked_softmax(u, mask)  # (N, T)
-    context = _read(a, E)  # (N, H)
+    context, _ = attention_read_forward(a, E)  # (N, H)
     cache = (E, d, a)
     return context, a, cache
     # END GRADED
@@ -175,7 +195,7 @@ def dot_attention_backward(dcontext: Any, da: Any, cache: tuple) -> tuple[Any, A
     E, d, a = cache
     check_array("dot_attention_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]), dtype_kind="f")
     # BEGIN GRADED a07.dot_attention_backward
-    da_read, dE = _read_backward(dcontext, a, E)
+    da_read, dE = attention_read_backward(dcontext, (a, E))
     da_total = da_read if da is None else da_read + da
     du = softmax_backward(da_total, a)  # (N, T)
     dE += du[:, :, None] * d[:, None, :]  # score path: du_j/dE_j = d
@@ -217,14 +237,13 @@ def additive_attention_step_forward(
     check_array(func, "W2", W2, ("Hd", "A"), dims=dims, dtype_kind="f")
     check_array(func, "v", v, ("A",), dims=dims, dtype_kind="f")
     _check_mask(func, mask, dims)
-    xp = get_array_module(E, keys, d, W2, v)
     # BEGIN GRADED a07.additive_attention_step_forward
+    xp = get_array_module(E, keys, d, W2, v)
     query = d @ W2  # (N, A)
-    hidden = keys + query[:, None, :]  # (N, T, A): the query is broadcast over the T positions
-    xp.tanh(hidden, out=hidden)  # in place: the decoder calls this every step, one (N, T, A) buffer less
+    hidden = xp.tanh(keys + query[:, None, :])  # (N, T, A): the query is broadcast over the T positions
     u = hidden @ v  # (N, T)
     a = masked_softmax(u, mask)  # (N, T)
-    context = _read(a, E)  # (N, H)
+    context, _ = attention_read_forward(a, E)  # (N, H)
     cache = (E, d, W2, v, hidden, a)
     return context, a, cache
     # END GRADED
@@ -242,19 +261,13 @@ def additive_attention_step_backward(dcontext: Any, da: Any, cache: tuple) -> tu
     check_array(
         "additive_attention_step_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]), dtype_kind="f"
     )
-    xp = get_array_module(dcontext, E)
     # BEGIN GRADED a07.additive_attention_step_backward
-    da_read, dE = _read_backward(dcontext, a, E)
+    da_read, dE = attention_read_backward(dcontext, (a, E))
     da_total = da_read if da is None else da_read + da
     du = softmax_backward(da_total, a)  # (N, T)
     dv = hidden.reshape(-1, hidden.shape[-1]).T @ du.reshape(-1)  # (A,): sum over n, j of du_nj hidden_nj
-    # dpre = du_j v * (1 - hidden^2) (tanh' read from the output), built in one buffer: called every step
-    dpre = hidden * hidden  # (N, T, A)
-    xp.subtract(1, dpre, out=dpre)
-    dpre *= v
-    dpre *= du[:, :, None]
-    dkeys = dpre
-    dquery = dpre.sum(axis=1)  # (N, A): the query was broadcast over the T positions
+    dkeys = du[:, :, None] * v * (1 - hidden * hidden)  # (N, T, A): tanh' read from the output
+    dquery = dkeys.sum(axis=1)  # (N, A): the query was broadcast over the T positions
     dd = dquery @ W2.T  # (N, Hd)
     dW2 = d.T @ dquery  # (Hd, A)
     return dE, dkeys, dd, dW2, dv
@@ -432,8 +445,8 @@ def ntm_content_addressing_forward(M: Any, k: Any, beta_hat: Any) -> tuple[Any, 
     check_array("ntm_content_addressing_forward", "M", M, ("N", "R", "D"), dims=dims, dtype_kind="f")
     check_array("ntm_content_addressing_forward", "k", k, ("N", "D"), dims=dims, dtype_kind="f")
     check_array("ntm_content_addressing_forward", "beta_hat", beta_hat, ("N",), dims=dims, dtype_kind="f")
-    xp = get_array_module(M, k, beta_hat)
     # BEGIN GRADED a07.ntm_content_addressing_forward
+    xp = get_array_module(M, k, beta_hat)
     norm_k = xp.sqrt((k * k).sum(axis=1) + NTM_EPS)  # (N,)
     norm_m = xp.sqrt((M * M).sum(axis=2) + NTM_EPS)  # (N, R)
     dots = (M @ k[:, :, None])[:, :, 0]  # (N, R)
@@ -457,11 +470,10 @@ def ntm_content_addressing_backward(dw: Any, cache: tuple) -> tuple[Any, Any, An
     """
     M, k, beta_hat, norm_k, norm_m, cos, beta, w = cache
     check_array("ntm_content_addressing_backward", "dw", dw, w.shape, dtype_kind="f")
-    xp = get_array_module(dw, M)
     # BEGIN GRADED a07.ntm_content_addressing_backward
     du = softmax_backward(dw, w)  # (N, R)
     dbeta = (du * cos).sum(axis=1)  # (N,)
-    dbeta_hat = dbeta / (1 + xp.exp(-beta_hat))  # softplus' = sigmoid
+    dbeta_hat = dbeta * sigmoid_forward(beta_hat)[0]  # softplus' = sigmoid
     dcos = du * beta[:, None]  # (N, R)
     inv = dcos / (norm_k[:, None] * norm_m)  # (N, R): dcos_i / (|k||m_i|)
     dk = (inv[:, None, :] @ M)[:, 0, :]  # (N, D): sum_i inv_i m_i
@@ -474,6 +486,8 @@ def ntm_content_addressing_backward(dw: Any, cache: tuple) -> tuple[Any, Any, An
 
 __all__ = [
     "masked_softmax",
+    "attention_read_forward",
+    "attention_read_backward",
     "position_attention_forward",
     "position_attention_backward",
     "dot_attention_forward",

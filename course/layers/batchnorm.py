@@ -23,6 +23,21 @@ from course.core.module import Module
 from course.core.validation import check_array, check_choice, check_positive
 
 
+def _check_batchnorm_args(x: Any, gamma: Any, beta: Any, bn_param: dict) -> None:
+    dims: dict[str, int] = {}
+    check_array("batchnorm_forward", "x", x, ("N", "D"), dims=dims, dtype_kind="f")
+    check_array("batchnorm_forward", "gamma", gamma, ("D",), dims=dims, dtype_kind="f")
+    check_array("batchnorm_forward", "beta", beta, ("D",), dims=dims, dtype_kind="f")
+    check_choice("batchnorm_forward", "bn_param['mode']", bn_param.get("mode"), ("train", "eval"))
+    check_positive("batchnorm_forward", "bn_param['eps']", bn_param.get("eps", 1e-5))
+    momentum = bn_param.get("momentum", 0.9)
+    if not 0 <= momentum < 1:
+        raise ValueError(f"batchnorm_forward: bn_param['momentum'] must be in [0, 1), got {momentum!r}")
+    for name in ("running_mean", "running_var"):
+        if name in bn_param:
+            check_array("batchnorm_forward", f"bn_param[{name!r}]", bn_param[name], ("D",), dims=dims)
+
+
 def batchnorm_forward(x: Any, gamma: Any, beta: Any, bn_param: dict) -> tuple[Any, tuple]:
     """Batch normalisation forward pass; updates the running averages in ``bn_param`` in training mode.
 
@@ -40,27 +55,15 @@ def batchnorm_forward(x: Any, gamma: Any, beta: Any, bn_param: dict) -> tuple[An
     - out: (N, D).
     - cache: (x_hat, gamma, inv_std, mode), what the backward pass reads.
     """
-    dims: dict[str, int] = {}
-    check_array("batchnorm_forward", "x", x, ("N", "D"), dims=dims, dtype_kind="f")
-    check_array("batchnorm_forward", "gamma", gamma, ("D",), dims=dims, dtype_kind="f")
-    check_array("batchnorm_forward", "beta", beta, ("D",), dims=dims, dtype_kind="f")
-    mode = bn_param.get("mode")
-    check_choice("batchnorm_forward", "bn_param['mode']", mode, ("train", "eval"))
+    _check_batchnorm_args(x, gamma, beta, bn_param)
+    # BEGIN GRADED a04.batchnorm_forward
+    xp = get_array_module(x)
+    mode = bn_param["mode"]
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.9)
-    check_positive("batchnorm_forward", "bn_param['eps']", eps)
-    if not 0 <= momentum < 1:
-        raise ValueError(f"batchnorm_forward: bn_param['momentum'] must be in [0, 1), got {momentum!r}")
-    xp = get_array_module(x)
-    running_mean = bn_param.get("running_mean")
-    running_var = bn_param.get("running_var")
-    if running_mean is None:
-        running_mean = xp.zeros(x.shape[1], dtype=x.dtype)
-    if running_var is None:
-        running_var = xp.zeros(x.shape[1], dtype=x.dtype)
-    check_array("batchnorm_forward", "bn_param['running_mean']", running_mean, ("D",), dims=dims)
-    check_array("batchnorm_forward", "bn_param['running_var']", running_var, ("D",), dims=dims)
-    # BEGIN GRADED a04.batchnorm_forward
+    d = x.shape[1]
+    running_mean = bn_param.get("running_mean", xp.zeros(d, dtype=x.dtype))
+    running_var = bn_param.get("running_var", xp.zeros(d, dtype=x.dtype))
     if mode == "train":
         mu = x.mean(axis=0)  # (D,)
         xc = x - mu  # (N, D)
@@ -72,7 +75,7 @@ def batchnorm_forward(x: Any, gamma: Any, beta: Any, bn_param: dict) -> tuple[An
     else:
         inv_std = 1 / xp.sqrt(running_var + eps)
         x_hat = (x - running_mean) * inv_std
-    out = gamma * x_hat + beta
+    out = gamma * x_hat + beta  # (N, D)
     cache = (x_hat, gamma, inv_std, mode)
     return out, cache
     # END GRADED
@@ -93,9 +96,9 @@ def batchnorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     Returns:
     - dx: (N, D); dgamma: (D,); dbeta: (D,).
     """
-    x_hat, gamma, inv_std, mode = cache
-    check_array("batchnorm_backward", "dout", dout, tuple(x_hat.shape), dtype_kind="f")
+    check_array("batchnorm_backward", "dout", dout, tuple(cache[0].shape), dtype_kind="f")
     # BEGIN GRADED a04.batchnorm_backward
+    x_hat, gamma, inv_std, mode = cache
     n = dout.shape[0]
     dbeta = dout.sum(axis=0)  # (D,)
     dgamma = (dout * x_hat).sum(axis=0)  # (D,)

@@ -12,11 +12,17 @@ floors, as in PyTorch: when the filter does not tile the padded input exactly, t
 that no window reaches are ignored (and get zero gradient).
 
 The three implementations agree to round-off:
-- ``conv_forward_naive`` / ``conv_backward_naive``: explicit loops, the definition;
-- ``conv_forward_im2col`` / ``conv_backward_im2col``: ``im2col`` copies every receptive field into the
+- ``conv_naive_forward`` / ``conv_naive_backward``: explicit loops, the definition;
+- ``conv_im2col_forward`` / ``conv_im2col_backward``: ``im2col`` copies every receptive field into the
   columns of a matrix so that the convolution is ``w.reshape(F, -1) @ cols``; ``col2im`` sends column
   gradients back, summing where receptive fields overlap;
 - ``conv_as_matrix``: the dense (F H' W', C H W) matrix M with M @ x.ravel() = out.ravel().
+
+Those are the exercises (assignment 05), written to be read. The fast paths at the end of the file,
+``im2col_fast``, ``col2im_fast`` and ``conv_im2col_fast_forward`` / ``conv_im2col_fast_backward``, compute
+the same im2col convolution with tricks tuned for the CPU (no padded copy, one flat copy per kernel offset,
+chunks of images that fit in cache, outputs written in place); ``Conv2d`` and ``bench/cpu.py`` use them, and
+``tests/test_convolution.py`` proves them equal to the teaching versions.
 """
 
 from __future__ import annotations
@@ -61,12 +67,26 @@ def _check_conv_args(func: str, x: Any, w: Any, b: Any, stride: int, pad: int) -
     return conv_output_size(func, x.shape[2], x.shape[3], w.shape[2], w.shape[3], stride, pad)
 
 
+def _check_dout(func: str, dout: Any, x_shape: tuple, w_shape: tuple, stride: int, pad: int) -> None:
+    N, _, H, W = x_shape
+    F, _, HH, WW = w_shape
+    Ho, Wo = conv_output_size(func, H, W, HH, WW, stride, pad)
+    check_array(func, "dout", dout, (N, F, Ho, Wo), dtype_kind="f")
+
+
+def _check_cols_args(func: str, x_shape: tuple, HH: int, WW: int, stride: int, pad: int) -> tuple[int, int]:
+    _check_hyper(func, stride, pad)
+    if len(x_shape) != 4:
+        raise ValueError(f"{func}: x_shape must be (N, C, H, W), got {tuple(x_shape)}")
+    return conv_output_size(func, x_shape[2], x_shape[3], HH, WW, stride, pad)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Naive: the definition, with loops.
 # ---------------------------------------------------------------------------------------------------
 
 
-def conv_forward_naive(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> tuple[Any, tuple]:
+def conv_naive_forward(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> tuple[Any, tuple]:
     """Convolution forward pass with explicit loops over examples, filters and output positions.
 
     Inputs:
@@ -80,26 +100,29 @@ def conv_forward_naive(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) ->
     - out: (N, F, H', W') with H' = 1 + (H + 2 pad - HH) // stride, W' likewise.
     - cache: (x, w, b, stride, pad).
     """
-    Ho, Wo = _check_conv_args("conv_forward_naive", x, w, b, stride, pad)
-    # BEGIN GRADED a05.conv_forward_naive
+    _check_conv_args("conv_naive_forward", x, w, b, stride, pad)
+    # BEGIN GRADED a05.conv_naive_forward
     xp = get_array_module(x, w, b)
-    N, F = x.shape[0], w.shape[0]
-    HH, WW = w.shape[2], w.shape[3]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho = 1 + (H + 2 * pad - HH) // stride
+    Wo = 1 + (W + 2 * pad - WW) // stride
     xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2 pad, W + 2 pad)
     out = xp.zeros((N, F, Ho, Wo), dtype=xp.result_type(x, w, b))
     for n in range(N):
         for f in range(F):
             for i in range(Ho):
                 for j in range(Wo):
-                    h0, w0 = i * stride, j * stride
-                    window = xpad[n, :, h0 : h0 + HH, w0 : w0 + WW]  # (C, HH, WW)
+                    rows = slice(i * stride, i * stride + HH)
+                    cols = slice(j * stride, j * stride + WW)
+                    window = xpad[n, :, rows, cols]  # (C, HH, WW)
                     out[n, f, i, j] = xp.sum(window * w[f]) + b[f]
     cache = (x, w, b, stride, pad)
     return out, cache
     # END GRADED
 
 
-def conv_backward_naive(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+def conv_naive_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     """Convolution backward pass with explicit loops.
 
     Each output position read one window of xpad through w[f]; so it sends dout * w[f] back to that
@@ -107,18 +130,19 @@ def conv_backward_naive(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
 
     Inputs:
     - dout: (N, F, H', W') upstream gradient.
-    - cache: (x, w, b, stride, pad) from ``conv_forward_naive``.
+    - cache: (x, w, b, stride, pad) from ``conv_naive_forward``.
 
     Returns:
     - dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,).
     """
+    x, w, _, stride, pad = cache
+    _check_dout("conv_naive_backward", dout, x.shape, w.shape, stride, pad)
+    # BEGIN GRADED a05.conv_naive_backward
     x, w, b, stride, pad = cache
+    xp = get_array_module(dout, x, w)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    Ho, Wo = conv_output_size("conv_backward_naive", H, W, HH, WW, stride, pad)
-    check_array("conv_backward_naive", "dout", dout, (N, F, Ho, Wo), dtype_kind="f")
-    # BEGIN GRADED a05.conv_backward_naive
-    xp = get_array_module(dout, x, w)
+    Ho, Wo = dout.shape[2], dout.shape[3]
     xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2 pad, W + 2 pad)
     dxpad = xp.zeros_like(xpad)
     dw = xp.zeros_like(w)
@@ -127,11 +151,11 @@ def conv_backward_naive(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
         for f in range(F):
             for i in range(Ho):
                 for j in range(Wo):
-                    h0, w0 = i * stride, j * stride
-                    g = dout[n, f, i, j]
-                    dxpad[n, :, h0 : h0 + HH, w0 : w0 + WW] += g * w[f]
-                    dw[f] += g * xpad[n, :, h0 : h0 + HH, w0 : w0 + WW]
-    dx = dxpad[:, :, pad : pad + H, pad : pad + W]  # (N, C, H, W): the padding had no parameters
+                    rows = slice(i * stride, i * stride + HH)
+                    cols = slice(j * stride, j * stride + WW)
+                    dxpad[n, :, rows, cols] += dout[n, f, i, j] * w[f]  # += : windows overlap
+                    dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols]
+    dx = dxpad[:, :, pad : pad + H, pad : pad + W]  # (N, C, H, W): the padding is not an input
     return dx, dw, db
     # END GRADED
 
@@ -140,7 +164,187 @@ def conv_backward_naive(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
 # im2col: receptive fields as matrix columns, the convolution as a matrix multiply.
 # ---------------------------------------------------------------------------------------------------
 
-# The im2col pair goes through the batch a few images at a time, so that one chunk's columns (C HH WW
+
+def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0) -> Any:
+    """Copy every HH x WW receptive field of x into a column: cols[n, :, i * W' + j] is window (i, j).
+
+    Rows are ordered channels first, (c, p, q), the order of ``w.reshape(F, -1)``, so that
+    ``w.reshape(F, -1) @ cols`` is the convolution, image by image, already in (N, F, H' W') layout.
+    Instead of looping over windows, the loop runs over the HH * WW kernel offsets (p, q): entry (p, q)
+    of every window is one strided slice of the padded image, copied in one go.
+
+    Inputs:
+    - x: (N, C, H, W).
+    - HH, WW: filter height and width; stride, pad as in the convolution.
+
+    Returns:
+    - cols: (N, C * HH * WW, H' * W'), in x's dtype.
+    """
+    check_array("im2col", "x", x, ndim=4)
+    _check_cols_args("im2col", x.shape, HH, WW, stride, pad)
+    # BEGIN GRADED a05.im2col
+    xp = get_array_module(x)
+    N, C, H, W = x.shape
+    Ho = 1 + (H + 2 * pad - HH) // stride
+    Wo = 1 + (W + 2 * pad - WW) // stride
+    xpad = xp.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2 pad, W + 2 pad)
+    cols = xp.empty((N, C, HH, WW, Ho, Wo), dtype=x.dtype)
+    for p in range(HH):
+        for q in range(WW):
+            rows = slice(p, p + stride * (Ho - 1) + 1, stride)
+            columns = slice(q, q + stride * (Wo - 1) + 1, stride)
+            cols[:, :, p, q] = xpad[:, :, rows, columns]  # (N, C, H', W'): entry (p, q) of every window
+    return cols.reshape(N, C * HH * WW, Ho * Wo)  # rows (c, p, q), columns (i, j)
+    # END GRADED
+
+
+def col2im(
+    cols: Any, x_shape: tuple[int, int, int, int], HH: int, WW: int, stride: int = 1, pad: int = 0
+) -> Any:
+    """The adjoint of ``im2col``: add every column entry back to the input pixel it was copied from.
+
+    A pixel that sat in several receptive fields receives the sum of their gradients; entries copied
+    from the padding are dropped, because the padding is not an input. Same loop over kernel offsets as
+    ``im2col``, with a slice-add into a zero padded gradient in place of the slice copy (within one
+    offset the target pixels are distinct, so a plain += is exact: no np.add.at).
+
+    Inputs:
+    - cols: (N, C * HH * WW, H' * W'), e.g. the gradient of ``im2col``'s output. Not modified.
+    - x_shape: (N, C, H, W), the shape of the image ``im2col`` read.
+
+    Returns:
+    - dx: (N, C, H, W).
+    """
+    Ho, Wo = _check_cols_args("col2im", x_shape, HH, WW, stride, pad)
+    N, C = x_shape[0], x_shape[1]
+    check_array("col2im", "cols", cols, (N, C * HH * WW, Ho * Wo), dtype_kind="f")
+    # BEGIN GRADED a05.col2im
+    xp = get_array_module(cols)
+    N, C, H, W = x_shape
+    Ho = 1 + (H + 2 * pad - HH) // stride
+    Wo = 1 + (W + 2 * pad - WW) // stride
+    cols6 = cols.reshape(N, C, HH, WW, Ho, Wo)
+    dxpad = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
+    for p in range(HH):
+        for q in range(WW):
+            rows = slice(p, p + stride * (Ho - 1) + 1, stride)
+            columns = slice(q, q + stride * (Wo - 1) + 1, stride)
+            dxpad[:, :, rows, columns] += cols6[:, :, p, q]  # += : offsets reach the same pixel
+    return dxpad[:, :, pad : pad + H, pad : pad + W]  # (N, C, H, W): the padding is not an input
+    # END GRADED
+
+
+def conv_im2col_forward(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> tuple[Any, tuple]:
+    """Convolution forward pass as matrix multiplies: out[n] = w.reshape(F, -1) @ im2col(x)[n] + b.
+
+    Inputs and output as in ``conv_naive_forward``: x (N, C, H, W), w (F, C, HH, WW), b (F,) ->
+    out (N, F, H', W'). The columns are kept for the backward pass (HH WW times the input's memory).
+
+    Returns:
+    - out: (N, F, H', W').
+    - cache: (x_shape, w, cols, stride, pad), cols (N, C HH WW, H' W').
+    """
+    _check_conv_args("conv_im2col_forward", x, w, b, stride, pad)
+    # BEGIN GRADED a05.conv_im2col_forward
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho = 1 + (H + 2 * pad - HH) // stride
+    Wo = 1 + (W + 2 * pad - WW) // stride
+    cols = im2col(x, HH, WW, stride, pad)  # (N, K, P), K = C HH WW, P = H' W'
+    out = w.reshape(F, -1) @ cols + b[:, None]  # (F, K) @ (N, K, P) -> (N, F, P): one product per image
+    cache = (x.shape, w, cols, stride, pad)
+    return out.reshape(N, F, Ho, Wo), cache
+    # END GRADED
+
+
+def conv_im2col_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+    """Convolution backward pass through the matrix multiply, then ``col2im``.
+
+    With out[n] = W cols[n] + b (W = w.reshape(F, K)), the affine backward pass once per image:
+        dW = sum_n dout[n] cols[n]^T,   dcols[n] = W^T dout[n],   db = sum over n, i, j of dout.
+
+    Inputs:
+    - dout: (N, F, H', W') upstream gradient.
+    - cache: from ``conv_im2col_forward``.
+
+    Returns:
+    - dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,).
+    """
+    x_shape, w, _, stride, pad = cache
+    _check_dout("conv_im2col_backward", dout, x_shape, w.shape, stride, pad)
+    # BEGIN GRADED a05.conv_im2col_backward
+    x_shape, w, cols, stride, pad = cache
+    N, F = dout.shape[0], dout.shape[1]
+    HH, WW = w.shape[2], w.shape[3]
+    d = dout.reshape(N, F, -1)  # (N, F, P)
+    db = d.sum(axis=(0, 2))  # (F,)
+    dw = (d @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)  # sum over n of (F, P) @ (P, K)
+    dcols = w.reshape(F, -1).T @ d  # (K, F) @ (N, F, P) -> (N, K, P)
+    dx = col2im(dcols, x_shape, HH, WW, stride, pad)  # (N, C, H, W)
+    return dx, dw, db
+    # END GRADED
+
+
+# ---------------------------------------------------------------------------------------------------
+# The convolution as one matrix.
+# ---------------------------------------------------------------------------------------------------
+
+
+def conv_as_matrix(w: Any, input_shape: tuple[int, int, int], stride: int = 1, pad: int = 0) -> Any:
+    """The dense matrix M of the (bias-free) convolution of one image: M @ x.ravel() = conv(x).ravel().
+
+    Row (f, i, j) of M holds filter f laid out where window (i, j) sits on the input: entry
+    (f, i, j; c, i * stride + p - pad, j * stride + q - pad) = w[f, c, p, q], zero elsewhere, and window
+    entries that fall in the zero padding are simply left out.
+
+    Structure (lecture 004's "MLP with circulant weights"): M is an F x C grid of blocks, block (f, c) of
+    shape (H' W', H W) holding filter f's channel c. With stride 1 each block is block-Toeplitz with
+    Toeplitz blocks: an H' x H grid of (W', W) sub-blocks, sub-block (i, h) depending only on h - i (it
+    holds filter row p = h - i + pad, zero if there is none) and each sub-block Toeplitz, its entry (j, v)
+    depending only on v - j. The block itself is not Toeplitz: its diagonals break where a window row
+    reaches the image's edge. With stride s only every s-th output row and column of that matrix is kept;
+    with wrap-around padding instead of zeros the blocks would be block-circulant with circulant blocks.
+    M has F H' W' x C H W entries of which only about F H' W' C HH WW are non-zero: the reason nobody
+    computes a convolution this way, and why it is still a linear layer.
+
+    Inputs:
+    - w: (F, C, HH, WW) filters.
+    - input_shape: (C, H, W), the shape of one image.
+
+    Returns:
+    - M: (F * H' * W', C * H * W), in w's dtype.
+    """
+    check_array("conv_as_matrix", "w", w, ndim=4, dtype_kind="f")
+    _check_hyper("conv_as_matrix", stride, pad)
+    if len(input_shape) != 3 or input_shape[0] != w.shape[1]:
+        raise ValueError(
+            f"conv_as_matrix: input_shape must be (C, H, W) with C = {w.shape[1]} (from w), "
+            f"got {tuple(input_shape)}"
+        )
+    conv_output_size("conv_as_matrix", input_shape[1], input_shape[2], w.shape[2], w.shape[3], stride, pad)
+    # BEGIN GRADED a05.conv_as_matrix
+    xp = get_array_module(w)
+    C, H, W = input_shape
+    F, _, HH, WW = w.shape
+    Ho = 1 + (H + 2 * pad - HH) // stride
+    Wo = 1 + (W + 2 * pad - WW) // stride
+    M = xp.zeros((F, Ho, Wo, C, H, W), dtype=w.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            for p in range(HH):
+                for q in range(WW):
+                    h, v = i * stride + p - pad, j * stride + q - pad
+                    if 0 <= h < H and 0 <= v < W:  # outside the image: padding, which multiplies a zero
+                        M[:, i, j, :, h, v] = w[:, :, p, q]  # (F, C)
+    return M.reshape(F * Ho * Wo, C * H * W)
+    # END GRADED
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fast paths (not exercises): the im2col convolution tuned for the CPU.
+# ---------------------------------------------------------------------------------------------------
+
+# The fast pair goes through the batch a few images at a time, so that one chunk's columns (C HH WW
 # numbers per output pixel, about HH WW times the image) stay in the CPU cache between being written by
 # im2col and read by the matrix multiply, instead of making a round trip through main memory. Chunks of
 # about 2 MiB of columns measured fastest here (512 KiB L2, 32 MiB L3; see docs/benchmarks.md).
@@ -184,15 +388,11 @@ def _offset_plan(H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tup
     return rows, cols, tuple(flat)
 
 
-def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out: Any = None) -> Any:
-    """Copy every HH x WW receptive field of x into a column: cols[n, :, i * W' + j] is window (i, j).
+def im2col_fast(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out: Any = None) -> Any:
+    """``im2col`` without the padded copy, optionally into a given buffer.
 
-    Rows are ordered channels first, (c, p, q), the order of ``w.reshape(F, -1)``, so that
-    ``w.reshape(F, -1) @ cols`` is the convolution, image by image, already in (N, F, H' W') layout.
-
-    Instead of gathering with an index array, the loop runs over the HH * WW kernel offsets (p, q): for a
-    fixed offset, element (p, q) of every window is one strided slice of x, copied in one go. Padding is
-    never materialised: the slice is clipped to the part inside the image and the rest set to zero.
+    The same loop over the HH * WW kernel offsets (p, q), but padding is never materialised: the slice
+    for (p, q) is clipped to the part inside the image and the rest set to zero.
 
     Shortcut: with stride 1 and W' = W (a "same" convolution, e.g. 3x3 with pad 1), output rows and
     image rows have the same length, so the slice for (p, q) is the flattened image shifted by a
@@ -200,24 +400,21 @@ def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out: Any 
     The entries it wraps in from the neighbouring row land exactly in the columns that read padding,
     which are zeroed afterwards as in the general case.
 
-    Inputs:
-    - x: (N, C, H, W).
-    - HH, WW: filter height and width; stride, pad as in the convolution.
+    Inputs as ``im2col``, and:
     - out: optional C-contiguous (N, C * HH * WW, H' * W') array to fill instead of a new one (e.g. a
       slice of a larger buffer).
 
     Returns:
-    - cols: (N, C * HH * WW, H' * W') (``out`` itself when given).
+    - cols: (N, C * HH * WW, H' * W') (``out`` itself when given), equal to ``im2col(x, ...)``.
     """
-    check_array("im2col", "x", x, ndim=4)
-    _check_hyper("im2col", stride, pad)
+    check_array("im2col_fast", "x", x, ndim=4)
     N, C, H, W = x.shape
-    Ho, Wo = conv_output_size("im2col", H, W, HH, WW, stride, pad)
+    Ho, Wo = _check_cols_args("im2col_fast", x.shape, HH, WW, stride, pad)
     if out is not None:
-        check_array("im2col", "out", out, (N, C * HH * WW, Ho * Wo))
+        check_array("im2col_fast", "out", out, (N, C * HH * WW, Ho * Wo))
         if not out.flags.c_contiguous:
-            raise ValueError("im2col: out must be C-contiguous, so that filling its 6-d view fills out")
-    # BEGIN GRADED a05.im2col
+            raise ValueError("im2col_fast: out must be C-contiguous, so that filling its 6-d view fills out")
+    # BEGIN FAST a05.im2col
     xp = get_array_module(x)
     if out is None:
         out = xp.empty((N, C * HH * WW, Ho * Wo), dtype=x.dtype)
@@ -245,10 +442,10 @@ def im2col(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out: Any 
             if j1 < Wo:
                 dst[:, :, i0:i1, j1:] = 0
     return out
-    # END GRADED
+    # END FAST
 
 
-def col2im(
+def col2im_fast(
     cols: Any,
     x_shape: tuple[int, int, int, int],
     HH: int,
@@ -258,35 +455,30 @@ def col2im(
     *,
     out: Any = None,
 ) -> Any:
-    """The adjoint of ``im2col``: add every column entry back to the input pixel it was copied from.
+    """``col2im`` without the padded gradient, optionally into a given buffer.
 
-    A pixel that sat in several receptive fields receives the sum of their gradients. Same loop over
-    kernel offsets as ``im2col``, with a slice-add in place of the slice copy (within one offset the
-    target pixels are distinct, so a plain += is exact: no np.add.at); entries whose window element was
-    padding are dropped, because the padding is not an input.
+    Same loop over kernel offsets as ``im2col_fast``, with a slice-add in place of the slice copy;
+    entries whose window element was padding are never added. Shortcut (stride 1, W' = W), as in
+    ``im2col_fast``: one flat shifted add per offset. The entries that wrap around from the neighbouring
+    row land in image columns that offsets of this column shift q never reach legitimately, so those
+    columns are saved before the HH adds of that q and put back after.
 
-    Shortcut (stride 1, W' = W), as in ``im2col``: one flat shifted add per offset. The entries that wrap
-    around from the neighbouring row land in image columns that offsets of this column shift q never
-    reach legitimately, so those columns are saved before the HH adds of that q and put back after.
-
-    Inputs:
-    - cols: (N, C * HH * WW, H' * W'), e.g. the gradient of ``im2col``'s output. Not modified.
-    - x_shape: (N, C, H, W), the shape of the image ``im2col`` read.
+    Inputs as ``col2im``, and:
     - out: optional C-contiguous (N, C, H, W) array to write dx into (overwritten), e.g. a slice of a
       larger gradient.
 
     Returns:
-    - dx: (N, C, H, W) (``out`` itself when given).
+    - dx: (N, C, H, W) (``out`` itself when given), equal to ``col2im(cols, ...)`` up to the order of
+      the additions.
     """
-    _check_hyper("col2im", stride, pad)
+    Ho, Wo = _check_cols_args("col2im_fast", x_shape, HH, WW, stride, pad)
     N, C, H, W = x_shape
-    Ho, Wo = conv_output_size("col2im", H, W, HH, WW, stride, pad)
-    check_array("col2im", "cols", cols, (N, C * HH * WW, Ho * Wo), dtype_kind="f")
+    check_array("col2im_fast", "cols", cols, (N, C * HH * WW, Ho * Wo), dtype_kind="f")
     if out is not None:
-        check_array("col2im", "out", out, (N, C, H, W))
+        check_array("col2im_fast", "out", out, (N, C, H, W))
         if not out.flags.c_contiguous:
-            raise ValueError("col2im: out must be C-contiguous, so that its flat view is out")
-    # BEGIN GRADED a05.col2im
+            raise ValueError("col2im_fast: out must be C-contiguous, so that its flat view is out")
+    # BEGIN FAST a05.col2im
     xp = get_array_module(cols)
     cols5 = cols.reshape(N, C, HH, WW, Ho * Wo)
     if out is None:
@@ -313,7 +505,7 @@ def col2im(
             for c, values in zip(outside, kept, strict=True):
                 dx[:, :, :, c] = values
     return dx
-    # END GRADED
+    # END FAST
 
 
 def _chunk_size(N: int, K: int, P: int, itemsize: int, xp: Any) -> int:
@@ -324,22 +516,17 @@ def _chunk_size(N: int, K: int, P: int, itemsize: int, xp: Any) -> int:
     return max(1, min(N, CHUNK_BYTES // max(1, K * P * itemsize)))
 
 
-def conv_forward_im2col(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> tuple[Any, tuple]:
-    """Convolution forward pass as matrix multiplies: out[n] = w.reshape(F, -1) @ im2col(x)[n] + b.
+def conv_im2col_fast_forward(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -> tuple[Any, tuple]:
+    """``conv_im2col_forward`` chunk by chunk (see CHUNK_BYTES), with ``im2col_fast``.
 
-    Inputs and output as in ``conv_forward_naive``: x (N, C, H, W), w (F, C, HH, WW), b (F,) ->
-    out (N, F, H', W').
+    Each chunk's columns are written into one buffer for the whole batch and then read by the GEMM while
+    they are still in cache; the GEMM writes into the output and the bias is added in place. The buffer
+    is kept for the backward pass, which measured faster than rebuilding the columns there.
 
-    The batch is processed in chunks of images (see CHUNK_BYTES): each chunk's columns are written
-    and then read by the GEMM while they are still in cache. They are kept for the backward pass (HH WW
-    times the input's memory), which measured faster than rebuilding them there.
-
-    Returns:
-    - out: (N, F, H', W').
-    - cache: (x_shape, w, cols, stride, pad), cols (N, C HH WW, H' W').
+    Inputs, outputs and cache as ``conv_im2col_forward``, so either backward pass can take either cache.
     """
-    Ho, Wo = _check_conv_args("conv_forward_im2col", x, w, b, stride, pad)
-    # BEGIN GRADED a05.conv_forward_im2col
+    Ho, Wo = _check_conv_args("conv_im2col_fast_forward", x, w, b, stride, pad)
+    # BEGIN FAST a05.conv_im2col_forward
     xp = get_array_module(x, w, b)
     N, F = x.shape[0], w.shape[0]
     HH, WW = w.shape[2], w.shape[3]
@@ -349,42 +536,33 @@ def conv_forward_im2col(x: Any, w: Any, b: Any, stride: int = 1, pad: int = 0) -
     chunk = _chunk_size(N, w_rows.shape[1], Ho * Wo, x.itemsize, xp)
     for n0 in range(0, N, chunk):
         c = slice(n0, n0 + chunk)
-        im2col(x[c], HH, WW, stride, pad, out=cols[c])  # (n, K, P)
+        im2col_fast(x[c], HH, WW, stride, pad, out=cols[c])  # (n, K, P)
         # (F, K) @ (n, K, P) broadcasts to one GEMM per image, already in (n, F, P) order: no transpose.
         out_chunk = xp.matmul(w_rows, cols[c], out=out[c])
         out_chunk += b[:, None]  # while the chunk is still in cache
     cache = (x.shape, w, cols, stride, pad)
     return out.reshape(N, F, Ho, Wo), cache
-    # END GRADED
+    # END FAST
 
 
-def conv_backward_im2col(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
-    """Convolution backward pass through the matrix multiply, then ``col2im``.
+def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+    """``conv_im2col_backward`` chunk by chunk, as in the fast forward pass; dw accumulates over chunks,
+    db is summed while a chunk is in cache, and ``col2im_fast`` writes each chunk's dx in place.
 
-    With out[n] = W cols[n] + b (W = w.reshape(F, K)):
-        dW = sum_n dout[n] cols[n]^T,   dcols[n] = W^T dout[n],   db = sum over n, i, j of dout.
-    Chunk by chunk, as in the forward pass; dw accumulates over chunks.
-
-    Inputs:
-    - dout: (N, F, H', W') upstream gradient.
-    - cache: from ``conv_forward_im2col``.
-
-    Returns:
-    - dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,).
+    Inputs and outputs as ``conv_im2col_backward``.
     """
     x_shape, w, cols, stride, pad = cache
-    N, C, H, W = x_shape
-    F, _, HH, WW = w.shape
-    Ho, Wo = conv_output_size("conv_backward_im2col", H, W, HH, WW, stride, pad)
-    check_array("conv_backward_im2col", "dout", dout, (N, F, Ho, Wo), dtype_kind="f")
-    # BEGIN GRADED a05.conv_backward_im2col
+    _check_dout("conv_im2col_fast_backward", dout, x_shape, w.shape, stride, pad)
+    # BEGIN FAST a05.conv_im2col_backward
     xp = get_array_module(dout, w, cols)
+    N, F = dout.shape[0], dout.shape[1]
+    HH, WW = w.shape[2], w.shape[3]
     w_rows = w.reshape(F, -1)  # (F, K)
-    d_flat = dout.reshape(N, F, Ho * Wo)  # (N, F, P)
+    d_flat = dout.reshape(N, F, -1)  # (N, F, P)
     db = xp.zeros(F, dtype=dout.dtype)
     dw = xp.zeros(w_rows.shape, dtype=xp.result_type(dout, cols))
     dx = xp.empty(x_shape, dtype=xp.result_type(dout, w))
-    chunk = _chunk_size(N, w_rows.shape[1], Ho * Wo, cols.itemsize, xp)
+    chunk = _chunk_size(N, w_rows.shape[1], d_flat.shape[2], cols.itemsize, xp)
     for n0 in range(0, N, chunk):
         c = slice(n0, n0 + chunk)
         d = d_flat[c]  # (n, F, P)
@@ -392,55 +570,9 @@ def conv_backward_im2col(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
         # One GEMM per image, then a sum of n small (F, K) matrices; cols^T is a transposed view, not a copy.
         dw += (d @ cols[c].transpose(0, 2, 1)).sum(axis=0)
         dcols = w_rows.T @ d  # (n, K, P)
-        col2im(dcols, dcols.shape[:1] + x_shape[1:], HH, WW, stride, pad, out=dx[c])
+        col2im_fast(dcols, dcols.shape[:1] + tuple(x_shape[1:]), HH, WW, stride, pad, out=dx[c])
     return dx, dw.reshape(w.shape), db
-    # END GRADED
-
-
-# ---------------------------------------------------------------------------------------------------
-# The convolution as one matrix.
-# ---------------------------------------------------------------------------------------------------
-
-
-def conv_as_matrix(w: Any, input_shape: tuple[int, int, int], stride: int = 1, pad: int = 0) -> Any:
-    """The dense matrix M of the (bias-free) convolution of one image: M @ x.ravel() = conv(x).ravel().
-
-    Row (f, i, j) of M holds filter f laid out where window (i, j) sits on the input: entry
-    (f, i, j; c, i * stride + p - pad, j * stride + q - pad) = w[f, c, p, q], zero elsewhere, and window
-    entries that fall in the zero padding are simply left out. Every row is the previous one shifted, so
-    M is block-Toeplitz (lecture 004's "MLP with circulant weights": with wrap-around padding instead of
-    zeros it would be exactly circulant). It has F H' W' x C H W entries of which only F H' W' C HH WW
-    are non-zero: the reason nobody computes a convolution this way, and why it is still a linear layer.
-
-    Inputs:
-    - w: (F, C, HH, WW) filters.
-    - input_shape: (C, H, W), the shape of one image.
-
-    Returns:
-    - M: (F * H' * W', C * H * W), in w's dtype.
-    """
-    check_array("conv_as_matrix", "w", w, ndim=4, dtype_kind="f")
-    _check_hyper("conv_as_matrix", stride, pad)
-    if len(input_shape) != 3 or input_shape[0] != w.shape[1]:
-        raise ValueError(
-            f"conv_as_matrix: input_shape must be (C, H, W) with C = {w.shape[1]} (from w), "
-            f"got {tuple(input_shape)}"
-        )
-    C, H, W = input_shape
-    F, _, HH, WW = w.shape
-    Ho, Wo = conv_output_size("conv_as_matrix", H, W, HH, WW, stride, pad)
-    # BEGIN GRADED a05.conv_as_matrix
-    xp = get_array_module(w)
-    M = xp.zeros((F, Ho, Wo, C, H, W), dtype=w.dtype)
-    for i in range(Ho):
-        for j in range(Wo):
-            for p in range(HH):
-                for q in range(WW):
-                    h, v = i * stride + p - pad, j * stride + q - pad
-                    if 0 <= h < H and 0 <= v < W:
-                        M[:, i, j, :, h, v] = w[:, :, p, q]  # (F, C)
-    return M.reshape(F * Ho * Wo, C * H * W)
-    # END GRADED
+    # END FAST
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -449,12 +581,11 @@ def conv_as_matrix(w: Any, input_shape: tuple[int, int, int], stride: int = 1, p
 
 
 class Conv2d(Module):
-    """A convolution layer holding ``w`` (F, C, k, k) and ``b`` (F,), computed with the im2col pair.
+    """A convolution layer holding ``w`` (F, C, k, k) and ``b`` (F,), computed with the fast im2col pair.
 
     Weights start He-normal (``course.training.init.he_normal``), std sqrt(2 / (C k k)), the fan-in of one
-    output
-    unit; the bias at zero.
-    ``rng`` is a ``numpy.random.Generator`` or an int seed (None means seed 0).
+    output unit; the bias at zero. ``rng`` is a ``numpy.random.Generator`` or an int seed (None means
+    seed 0).
     """
 
     def __init__(
@@ -477,11 +608,12 @@ class Conv2d(Module):
         self.add_param("b", np.zeros(out_channels, dtype=dtype))
 
     def forward(self, x: Any) -> Any:
-        out, self.cache = conv_forward_im2col(x, self.params["w"], self.params["b"], self.stride, self.pad)
+        w, b = self.params["w"], self.params["b"]
+        out, self.cache = conv_im2col_fast_forward(x, w, b, self.stride, self.pad)
         return out
 
     def backward(self, dout: Any) -> Any:
-        dx, dw, db = conv_backward_im2col(dout, self.cache)
+        dx, dw, db = conv_im2col_fast_backward(dout, self.cache)
         self.accumulate("w", dw)
         self.accumulate("b", db)
         return dx

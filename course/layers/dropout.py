@@ -54,7 +54,7 @@ def dropout_forward(x: Any, p: float, mode: str, rng: np.random.Generator | None
         return x, None
     xp = get_array_module(x)
     keep = rng.random(x.shape) >= p  # True with probability 1 - p
-    mask = xp.asarray(keep.astype(x.dtype) / x.dtype.type(1 - p))  # the 1 / (1 - p) is folded in once
+    mask = xp.asarray(keep / (1 - p), dtype=x.dtype)  # the scaled mask, on x's device
     return x * mask, mask
     # END GRADED
 
@@ -69,12 +69,13 @@ def dropout_backward(dout: Any, cache: Any) -> Any:
     Returns:
     - dx: shaped like x.
     """
-    mask = cache
-    check_array("dropout_backward", "dout", dout, None if mask is None else tuple(mask.shape), dtype_kind="f")
+    check_array(
+        "dropout_backward", "dout", dout, None if cache is None else tuple(cache.shape), dtype_kind="f"
+    )
     # BEGIN GRADED a04.dropout_backward
-    if mask is None:
+    if cache is None:  # eval mode: the identity
         return dout
-    return dout * mask
+    return dout * cache  # the scaled mask of the forward pass
     # END GRADED
 
 
@@ -101,12 +102,12 @@ def dropconnect_forward(
     check_array("dropconnect_forward", "b", b, ("M",), dims=dims, dtype_kind="f")
     _check_dropout_args("dropconnect_forward", p, mode, rng)
     # BEGIN GRADED a04.dropconnect_forward
-    xp = get_array_module(x, w)
     if mode == "eval":
         return x @ w + b, (x, w, None)
+    xp = get_array_module(x, w)
     n, (d, m) = x.shape[0], w.shape
     keep = rng.random((n, d, m)) >= p
-    mask = xp.asarray(keep.astype(w.dtype) / w.dtype.type(1 - p))  # (N, D, M)
+    mask = xp.asarray(keep / (1 - p), dtype=w.dtype)  # (N, D, M)
     out = xp.einsum("nd,ndm->nm", x, w * mask) + b  # (N, M): each example sees its own weights
     return out, (x, w, mask)
     # END GRADED
@@ -124,13 +125,13 @@ def dropconnect_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     Returns:
     - dx: (N, D); dw: (D, M); db: (M,).
     """
-    x, w, mask = cache
-    check_array("dropconnect_backward", "dout", dout, (x.shape[0], w.shape[1]), dtype_kind="f")
+    check_array("dropconnect_backward", "dout", dout, (cache[0].shape[0], cache[1].shape[1]), dtype_kind="f")
     # BEGIN GRADED a04.dropconnect_backward
-    xp = get_array_module(dout, x)
+    x, w, mask = cache
     db = dout.sum(axis=0)  # (M,)
-    if mask is None:
+    if mask is None:  # eval mode: the affine layer
         return dout @ w.T, x.T @ dout, db
+    xp = get_array_module(dout, x)
     dx = xp.einsum("nm,ndm->nd", dout, w * mask)  # (N, D)
     dw = xp.einsum("nd,nm,ndm->dm", x, dout, mask)  # (D, M)
     return dx, dw, db

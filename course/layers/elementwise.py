@@ -35,8 +35,8 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     Returns:
     - an array of shape ``shape``.
     """
-    shape = tuple(shape)
     # BEGIN GRADED a02.unbroadcast
+    shape = tuple(shape)
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))  # leading axes the input never had
@@ -73,9 +73,9 @@ def add_backward(dout: Any, cache: tuple) -> tuple[Any, Any]:
     Returns:
     - dx: shaped like x; dy: shaped like y.
     """
-    x_shape, y_shape = cache
-    check_array("add_backward", "dout", dout, np.broadcast_shapes(x_shape, y_shape), dtype_kind="f")
+    check_array("add_backward", "dout", dout, np.broadcast_shapes(*cache), dtype_kind="f")
     # BEGIN GRADED a02.add_backward
+    x_shape, y_shape = cache
     return unbroadcast(dout, x_shape), unbroadcast(dout, y_shape)
     # END GRADED
 
@@ -108,8 +108,9 @@ def multiply_backward(dout: Any, cache: tuple) -> tuple[Any, Any]:
     Returns:
     - dx: shaped like x; dy: shaped like y.
     """
-    x, y = cache
-    check_array("multiply_backward", "dout", dout, np.broadcast_shapes(x.shape, y.shape), dtype_kind="f")
+    shapes = (cache[0].shape, cache[1].shape)
+    check_array("multiply_backward", "dout", dout, np.broadcast_shapes(*shapes), dtype_kind="f")
     # BEGIN GRADED a02.multiply_backward
+    x, y = cache
     return unbroadcast(dout * y, x.shape), unbroadcast(dout * x, y.shape)
     # END GRADED

@@ -9,12 +9,13 @@ One step, with the four gates stacked in the order i, f, o, g along the 4H axis:
 
 The cell path next_c = f * prev_c + ... is additive: its gradient is multiplied only by f, not by a
 weight matrix and a squashing derivative, which is why gradients survive many steps (lecture 003,
-"LSTMs"). A forget-gate bias of 1 starts f near 0.73 so the cell remembers by default (lecture 000,
-"forget bias speeds up training").
+"LSTMs"). A forget-gate bias of 1 starts f near 0.73 so the cell keeps its content by default (lecture
+000, "forget bias speeds up training").
 
-The step functions are the readable teaching version. ``lstm_forward`` / ``lstm_backward`` compute the
-same thing over a whole sequence, written for speed; ``tests/test_lstm.py`` checks that they equal the
-composition of the steps.
+``lstm_forward`` / ``lstm_backward`` (the exercise) loop the step pair over time. ``lstm_forward_fast`` /
+``lstm_backward_fast`` compute the same values written for speed (one GEMM for every input step,
+time-major preallocated buffers, one exp for all four gates); ``LSTM`` and the character model train
+with them, and ``tests/test_lstm.py`` checks that they equal the teaching pair.
 """
 
 from __future__ import annotations
@@ -26,12 +27,8 @@ import numpy as np
 from course.core.backend import get_array_module
 from course.core.module import Module
 from course.core.validation import check_array
+from course.layers.activations import sigmoid_forward
 from course.training.init import orthogonal
-
-
-def _sigmoid(xp: Any, a: Any) -> Any:
-    """Logistic sigmoid via tanh: sigmoid(a) = 0.5 tanh(a / 2) + 0.5 (cannot overflow for any a)."""
-    return 0.5 * xp.tanh(0.5 * a) + 0.5
 
 
 def lstm_step_forward(x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, Any, tuple]:
@@ -60,11 +57,12 @@ def lstm_step_forward(x: Any, prev_h: Any, prev_c: Any, Wx: Any, Wh: Any, b: Any
     check_array("lstm_step_forward", "b", b, (4 * H,), dims=dims, dtype_kind="f")
     # BEGIN GRADED a06.lstm_step_forward
     xp = get_array_module(x, prev_h, prev_c, Wx, Wh, b)
+    H = prev_h.shape[1]
     a = x @ Wx + prev_h @ Wh + b  # (N, 4H)
-    i = _sigmoid(xp, a[:, :H])  # (N, H)
-    f = _sigmoid(xp, a[:, H : 2 * H])
-    o = _sigmoid(xp, a[:, 2 * H : 3 * H])
-    g = xp.tanh(a[:, 3 * H :])
+    i, _ = sigmoid_forward(a[:, :H])  # (N, H) input gate
+    f, _ = sigmoid_forward(a[:, H : 2 * H])  # forget gate
+    o, _ = sigmoid_forward(a[:, 2 * H : 3 * H])  # output gate
+    g = xp.tanh(a[:, 3 * H :])  # candidate cell
     next_c = f * prev_c + i * g
     tanh_c = xp.tanh(next_c)
     next_h = o * tanh_c
@@ -123,7 +121,7 @@ def lstm_forward(
     c0: Any = None,
     return_state: bool = False,
 ) -> tuple:
-    """An LSTM over a whole sequence (the cell starts at c0, zeros by default).
+    """An LSTM over a whole sequence: ``lstm_step_forward`` for t = 1..T, the cell starting at c0.
 
     Inputs:
     - x: (N, T, D) input sequence.
@@ -136,9 +134,105 @@ def lstm_forward(
     Returns:
     - h: (N, T, H) hidden states of every step.
     - c_T: (N, H) final cell state, only when ``return_state``.
-    - cache: what ``lstm_backward`` reads.
+    - cache: the list of the T step caches.
+    """
+    dims: dict[str, int] = {}
+    check_array("lstm_forward", "x", x, ("N", "T", "D"), dims=dims, dtype_kind="f")
+    check_array("lstm_forward", "h0", h0, ("N", "H"), dims=dims, dtype_kind="f")
+    H = dims["H"]
+    if c0 is not None:
+        check_array("lstm_forward", "c0", c0, ("N", "H"), dims=dims, dtype_kind="f")
+    check_array("lstm_forward", "Wx", Wx, ("D", 4 * H), dims=dims, dtype_kind="f")
+    check_array("lstm_forward", "Wh", Wh, ("H", 4 * H), dims=dims, dtype_kind="f")
+    check_array("lstm_forward", "b", b, (4 * H,), dims=dims, dtype_kind="f")
+    # BEGIN GRADED a06.lstm_forward
+    xp = get_array_module(x, h0, Wx, Wh, b)
+    prev_h = h0
+    prev_c = xp.zeros_like(h0) if c0 is None else c0
+    hs, cache = [], []
+    for t in range(x.shape[1]):
+        prev_h, prev_c, step_cache = lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)
+        hs.append(prev_h)
+        cache.append(step_cache)
+    h = xp.stack(hs, axis=1)  # (N, T, H)
+    if return_state:
+        return h, prev_c, cache
+    return h, cache
+    # END GRADED
 
-    Written for speed, and equal to looping ``lstm_step_forward``:
+
+def lstm_backward(dh: Any, cache: list, *, dcT: Any = None, return_state: bool = False) -> tuple:
+    """Backpropagation through time for ``lstm_forward``: ``lstm_step_backward`` for t = T..1.
+
+    The gradient on h_t is dh[:, t] (the loss reads every step) plus dprev_h coming back from step t + 1;
+    the cell gradient flows back along the cell path alone. The weights are shared by every step, so
+    their gradients accumulate. Nothing is written into ``dh``, ``dcT`` or the cache: the pass can be
+    repeated.
+
+    Inputs:
+    - dh: (N, T, H) upstream gradient on every hidden state.
+    - cache: from ``lstm_forward``.
+    - dcT: (N, H) upstream gradient on the final cell state (keyword only; None means zero), when the
+      forward pass returned it.
+    - return_state: also return dc0, the gradient of the initial cell state.
+
+    Returns:
+    - dx: (N, T, D); dh0: (N, H); dc0: (N, H) only when ``return_state``; dWx: (D, 4H); dWh: (H, 4H);
+      db: (4H,).
+    """
+    check_array("lstm_backward", "dh", dh, ndim=3, dtype_kind="f")
+    N, H = cache[0][1].shape
+    check_array("lstm_backward", "dh", dh, (N, len(cache), H))
+    if dcT is not None:
+        check_array("lstm_backward", "dcT", dcT, (N, H), dtype_kind="f")
+    # BEGIN GRADED a06.lstm_backward
+    xp = get_array_module(dh)
+    x0, _, _, Wx, Wh = cache[0][:5]  # every step's cache holds the same weights
+    N, T, H = dh.shape
+    dx = xp.empty((N, T, x0.shape[1]), dtype=dh.dtype)  # (N, T, D)
+    dWx, dWh, db = xp.zeros_like(Wx), xp.zeros_like(Wh), xp.zeros(4 * H, dtype=Wx.dtype)
+    dnext_h = xp.zeros((N, H), dtype=dh.dtype)  # gradient reaching h_t from step t + 1
+    dnext_c = xp.zeros((N, H), dtype=dh.dtype) if dcT is None else dcT
+    for t in reversed(range(T)):
+        dx_t, dnext_h, dnext_c, dWx_t, dWh_t, db_t = lstm_step_backward(
+            dh[:, t, :] + dnext_h, dnext_c, cache[t]
+        )
+        dx[:, t, :] = dx_t
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    if return_state:
+        return dx, dnext_h, dnext_c, dWx, dWh, db
+    return dx, dnext_h, dWx, dWh, db
+    # END GRADED
+
+
+def lstm_forward_fast(
+    x: Any,
+    h0: Any,
+    Wx: Any,
+    Wh: Any,
+    b: Any,
+    *,
+    c0: Any = None,
+    return_state: bool = False,
+) -> tuple:
+    """``lstm_forward`` written for speed: the same arguments and values, a different cache.
+
+    Inputs:
+    - x: (N, T, D) input sequence.
+    - h0: (N, H) initial hidden state.
+    - Wx: (D, 4H); Wh: (H, 4H); b: (4H,), gate order i, f, o, g.
+    - c0: (N, H) initial cell state, or None for zeros (keyword only).
+    - return_state: also return the final cell c_T, for truncated BPTT (carry (h[:, -1], c_T) into the
+      next chunk) and for seq2seq (hand the encoder's state to the decoder).
+
+    Returns:
+    - h: (N, T, H) hidden states of every step.
+    - c_T: (N, H) final cell state, only when ``return_state``.
+    - cache: what ``lstm_backward_fast`` reads (once: see there).
+
+    Equal to looping ``lstm_step_forward`` (``tests/test_lstm.py``), but:
     - x @ Wx + b for all T steps is one GEMM (T N, D + 1) @ (D + 1, 4H) (x with a column of ones, the
       bias as the last row of the weights); only prev_h @ Wh is left inside the loop, because it
       depends on the previous step;
@@ -153,15 +247,15 @@ def lstm_forward(
       the gate block are slower than contiguous arrays, hence g in its own (T, N, H) buffer.
     """
     dims: dict[str, int] = {}
-    check_array("lstm_forward", "x", x, ("N", "T", "D"), dims=dims, dtype_kind="f")
-    check_array("lstm_forward", "h0", h0, ("N", "H"), dims=dims, dtype_kind="f")
+    check_array("lstm_forward_fast", "x", x, ("N", "T", "D"), dims=dims, dtype_kind="f")
+    check_array("lstm_forward_fast", "h0", h0, ("N", "H"), dims=dims, dtype_kind="f")
     H = dims["H"]
     if c0 is not None:
-        check_array("lstm_forward", "c0", c0, ("N", "H"), dims=dims, dtype_kind="f")
-    check_array("lstm_forward", "Wx", Wx, ("D", 4 * H), dims=dims, dtype_kind="f")
-    check_array("lstm_forward", "Wh", Wh, ("H", 4 * H), dims=dims, dtype_kind="f")
-    check_array("lstm_forward", "b", b, (4 * H,), dims=dims, dtype_kind="f")
-    # BEGIN GRADED a06.lstm_forward
+        check_array("lstm_forward_fast", "c0", c0, ("N", "H"), dims=dims, dtype_kind="f")
+    check_array("lstm_forward_fast", "Wx", Wx, ("D", 4 * H), dims=dims, dtype_kind="f")
+    check_array("lstm_forward_fast", "Wh", Wh, ("H", 4 * H), dims=dims, dtype_kind="f")
+    check_array("lstm_forward_fast", "b", b, (4 * H,), dims=dims, dtype_kind="f")
+    # BEGIN FAST a06.lstm_forward
     xp = get_array_module(x, h0, Wx, Wh, b)
     N, T, D = x.shape
     dtype = np.result_type(x, h0, Wx, Wh, b)
@@ -210,15 +304,15 @@ def lstm_forward(
     if return_state:
         return h, cs[T].copy(), cache
     return h, cache
-    # END GRADED
+    # END FAST
 
 
-def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool = False) -> tuple:
-    """Backpropagation through time for ``lstm_forward``.
+def lstm_backward_fast(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool = False) -> tuple:
+    """Backpropagation through time for ``lstm_forward_fast``: the values of ``lstm_backward``.
 
     Inputs:
     - dh: (N, T, H) upstream gradient on every hidden state.
-    - cache: from ``lstm_forward``.
+    - cache: from ``lstm_forward_fast``.
     - dcT: (N, H) upstream gradient on the final cell state (keyword only; None means zero), when the
       forward pass returned it.
     - return_state: also return dc0, the gradient of the initial cell state.
@@ -237,20 +331,19 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     instead of T small ones and T additions); db comes out of the dWx product through the column of
     ones that the forward pass appended to x.
     """
-    check_array("lstm_backward", "dh", dh, ndim=3, dtype_kind="f")
+    check_array("lstm_backward_fast", "dh", dh, ndim=3, dtype_kind="f")
+    T, N, H = cache[4].shape  # tanh_cs, (T, N, H)
+    check_array("lstm_backward_fast", "dh", dh, (N, T, H))
     if dcT is not None:
-        check_array("lstm_backward", "dcT", dcT, ndim=2, dtype_kind="f")
-    # BEGIN GRADED a06.lstm_backward
-    x1, hs, cs, gs, tanh_cs, gates, Wx, Wh, used = cache
-    if used[0]:
+        check_array("lstm_backward_fast", "dcT", dcT, (N, H), dtype_kind="f")
+    if cache[-1][0]:
         raise RuntimeError(
-            "lstm_backward: this cache was already used by a backward pass, which overwrote its gate "
-            "buffer; run lstm_forward again to backpropagate a second time"
+            "lstm_backward_fast: this cache was already used by a backward pass, which overwrote its gate "
+            "buffer; run lstm_forward_fast again to backpropagate a second time"
         )
+    # BEGIN FAST a06.lstm_backward
+    x1, hs, cs, gs, tanh_cs, gates, Wx, Wh, used = cache
     T, N, H = tanh_cs.shape
-    check_array("lstm_backward", "dh", dh, (N, T, H))
-    if dcT is not None:
-        check_array("lstm_backward", "dcT", dcT, (N, H))
     used[0] = True
     xp = get_array_module(dh, Wx)
     dtype = gates.dtype
@@ -302,7 +395,7 @@ def lstm_backward(dh: Any, cache: tuple, *, dcT: Any = None, return_state: bool 
     if return_state:
         return dx, dnext_h, dc, dWx, dWh, db
     return dx, dnext_h, dWx, dWh, db
-    # END GRADED
+    # END FAST
 
 
 def lstm_init(
@@ -331,7 +424,8 @@ class LSTM(Module):
 
     ``forward(x, state=None)`` starts from ``state = (h0, c0)`` (zeros by default) and leaves
     ``final_state = (h_T, c_T)`` for the next truncated-BPTT chunk. ``backward(dh)`` returns dx; the
-    gradients of the initial state are left in ``dh0`` and ``dc0``.
+    gradients of the initial state are left in ``dh0`` and ``dc0``. It runs the fast sequence pair
+    (``lstm_forward_fast`` / ``lstm_backward_fast``), so each forward pass serves one backward pass.
     """
 
     def __init__(
@@ -359,14 +453,14 @@ class LSTM(Module):
         if state is None:
             state = (xp.zeros((x.shape[0], H), dtype=x.dtype), xp.zeros((x.shape[0], H), dtype=x.dtype))
         h0, c0 = state
-        h, cT, self.cache = lstm_forward(
+        h, cT, self.cache = lstm_forward_fast(
             x, h0, self.params["Wx"], self.params["Wh"], self.params["b"], c0=c0, return_state=True
         )
         self.final_state = (h[:, -1, :].copy(), cT)
         return h
 
     def backward(self, dout: Any) -> Any:
-        dx, self.dh0, self.dc0, dWx, dWh, db = lstm_backward(dout, self.cache, return_state=True)
+        dx, self.dh0, self.dc0, dWx, dWh, db = lstm_backward_fast(dout, self.cache, return_state=True)
         self.accumulate("Wx", dWx)
         self.accumulate("Wh", dWh)
         self.accumulate("b", db)

@@ -9,6 +9,11 @@ Ties: when several elements of a window share the maximum, the *first* in row-ma
 (``argmax``), and only it receives the gradient, as in PyTorch's CPU max_pool2d. This keeps the gradient
 total equal to dout's (it is not duplicated on ties); gradient checks use inputs without ties, since
 max is not differentiable there.
+
+``max_pool_forward`` / ``max_pool_backward`` are the exercises (assignment 05): one strided slice per
+window offset. ``max_pool_fast_forward`` / ``max_pool_fast_backward`` expose tiling windows (size ==
+stride, dims divisible: the usual 2x2 pooling) with a reshape instead; ``MaxPool2d`` uses them, and
+tests/test_pooling.py proves them equal to the teaching pair.
 """
 
 from __future__ import annotations
@@ -34,11 +39,6 @@ def _pool_output_size(func: str, H: int, W: int, size: int, stride: int) -> tupl
     return 1 + (H - size) // stride, 1 + (W - size) // stride
 
 
-def _tiles(H: int, W: int, size: int, stride: int) -> bool:
-    """True when windows tile the image exactly (size == stride, dims divide): a reshape exposes them."""
-    return size == stride and H % size == 0 and W % size == 0
-
-
 def max_pool_forward(x: Any, size: int = 2, stride: int = 2) -> tuple[Any, tuple]:
     """Max pooling forward pass over size x size windows taken every ``stride`` pixels.
 
@@ -53,25 +53,22 @@ def max_pool_forward(x: Any, size: int = 2, stride: int = 2) -> tuple[Any, tuple
       each window's winner.
     """
     check_array("max_pool_forward", "x", x, ndim=4, dtype_kind="f")
-    N, C, H, W = x.shape
-    Ho, Wo = _pool_output_size("max_pool_forward", H, W, size, stride)
+    _pool_output_size("max_pool_forward", x.shape[2], x.shape[3], size, stride)
     # BEGIN GRADED a05.max_pool_forward
     xp = get_array_module(x)
-    if _tiles(H, W, size, stride):
-        # Non-overlapping windows tiling x: a reshape splits each spatial axis into (window, offset).
-        windows = x.reshape(N, C, Ho, size, Wo, size).transpose(0, 1, 2, 4, 3, 5)  # (N, C, H', W', s, s)
-        windows = windows.reshape(N, C, Ho, Wo, size * size)  # (N, C, H', W', s s)
-    else:
-        # General case: one strided slice of x per window offset (p, q), stacked on a last axis.
-        windows = xp.stack(
-            [
-                x[:, :, p : p + (Ho - 1) * stride + 1 : stride, q : q + (Wo - 1) * stride + 1 : stride]
-                for p in range(size)
-                for q in range(size)
-            ],
-            axis=-1,
-        )  # (N, C, H', W', s s)
-    idx = xp.argmax(windows, axis=-1)  # (N, C, H', W'): first maximum wins a tie
+    N, C, H, W = x.shape
+    Ho = 1 + (H - size) // stride
+    Wo = 1 + (W - size) // stride
+    # One strided slice of x per window offset (p, q), stacked on a last axis in row-major order.
+    windows = xp.stack(
+        [
+            x[:, :, p : p + stride * (Ho - 1) + 1 : stride, q : q + stride * (Wo - 1) + 1 : stride]
+            for p in range(size)
+            for q in range(size)
+        ],
+        axis=-1,
+    )  # (N, C, H', W', size * size)
+    idx = windows.argmax(axis=-1)  # (N, C, H', W'): the first maximum wins a tie
     out = xp.take_along_axis(windows, idx[..., None], axis=-1)[..., 0]  # (N, C, H', W')
     cache = (x.shape, idx, size, stride)
     return out, cache
@@ -89,32 +86,74 @@ def max_pool_backward(dout: Any, cache: tuple) -> Any:
     - dx: (N, C, H, W); zero everywhere except at winners. Overlapping windows (stride < size) that
       share a winner add their gradients there.
     """
-    x_shape, idx, size, stride = cache
-    N, C, H, W = x_shape
-    check_array("max_pool_backward", "dout", dout, tuple(idx.shape), dtype_kind="f")
+    check_array("max_pool_backward", "dout", dout, tuple(cache[1].shape), dtype_kind="f")
     # BEGIN GRADED a05.max_pool_backward
-    xp = get_array_module(dout, idx)
-    Ho, Wo = idx.shape[2], idx.shape[3]
-    if _tiles(H, W, size, stride):
-        # One-hot over the window offsets, then the forward reshape run backwards.
-        onehot = idx[..., None] == xp.arange(size * size)  # (N, C, H', W', s s)
-        dwin = onehot * dout[..., None]  # (N, C, H', W', s s)
-        dx = dwin.reshape(N, C, Ho, Wo, size, size).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H, W)
-        return dx.astype(dout.dtype, copy=False)
-    dx = xp.zeros((N, C, H, W), dtype=dout.dtype)
+    xp = get_array_module(dout)
+    x_shape, idx, size, stride = cache
+    Ho, Wo = dout.shape[2], dout.shape[3]
+    dx = xp.zeros(x_shape, dtype=dout.dtype)
     for k in range(size * size):
         p, q = divmod(k, size)
-        # Within one offset the target pixels are distinct, so a strided += is exact; across offsets
-        # (overlapping windows) the loop accumulates.
-        dx[:, :, p : p + (Ho - 1) * stride + 1 : stride, q : q + (Wo - 1) * stride + 1 : stride] += dout * (
-            idx == k
-        )
+        # Within one offset the pixels are distinct; across offsets (overlapping windows) += accumulates.
+        rows = slice(p, p + stride * (Ho - 1) + 1, stride)
+        cols = slice(q, q + stride * (Wo - 1) + 1, stride)
+        dx[:, :, rows, cols] += dout * (idx == k)
     return dx
     # END GRADED
 
 
+# ---------------------------------------------------------------------------------------------------
+# Fast paths (not exercises): windows that tile the image are a reshape away.
+# ---------------------------------------------------------------------------------------------------
+
+
+def _tiles(H: int, W: int, size: int, stride: int) -> bool:
+    """True when windows tile the image exactly (size == stride, dims divide): a reshape exposes them."""
+    return size == stride and H % size == 0 and W % size == 0
+
+
+def max_pool_fast_forward(x: Any, size: int = 2, stride: int = 2) -> tuple[Any, tuple]:
+    """``max_pool_forward`` with a reshape instead of size * size slices when the windows tile x.
+
+    Other geometries go to ``max_pool_forward``. Inputs, outputs and cache as ``max_pool_forward``
+    (the first maximum wins a tie, as there), so either backward pass takes either cache.
+    """
+    check_array("max_pool_fast_forward", "x", x, ndim=4, dtype_kind="f")
+    N, C, H, W = x.shape
+    Ho, Wo = _pool_output_size("max_pool_fast_forward", H, W, size, stride)
+    if not _tiles(H, W, size, stride):
+        return max_pool_forward(x, size, stride)
+    # BEGIN FAST a05.max_pool_forward
+    xp = get_array_module(x)
+    # Non-overlapping windows tiling x: a reshape splits each spatial axis into (window, offset).
+    windows = x.reshape(N, C, Ho, size, Wo, size).transpose(0, 1, 2, 4, 3, 5)  # (N, C, H', W', s, s)
+    windows = windows.reshape(N, C, Ho, Wo, size * size)  # (N, C, H', W', s s), offsets row-major
+    idx = xp.argmax(windows, axis=-1)  # (N, C, H', W')
+    out = xp.take_along_axis(windows, idx[..., None], axis=-1)[..., 0]  # (N, C, H', W')
+    return out, (x.shape, idx, size, stride)
+    # END FAST
+
+
+def max_pool_fast_backward(dout: Any, cache: tuple) -> Any:
+    """``max_pool_backward`` as a one-hot product and the forward reshape run backwards, when the windows
+    tile the image; other geometries go to ``max_pool_backward``. Inputs and outputs as there."""
+    x_shape, idx, size, stride = cache
+    N, C, H, W = x_shape
+    check_array("max_pool_fast_backward", "dout", dout, tuple(idx.shape), dtype_kind="f")
+    if not _tiles(H, W, size, stride):
+        return max_pool_backward(dout, cache)
+    # BEGIN FAST a05.max_pool_backward
+    xp = get_array_module(dout, idx)
+    Ho, Wo = idx.shape[2], idx.shape[3]
+    onehot = idx[..., None] == xp.arange(size * size)  # (N, C, H', W', s s)
+    dwin = onehot * dout[..., None]  # (N, C, H', W', s s)
+    dx = dwin.reshape(N, C, Ho, Wo, size, size).transpose(0, 1, 2, 4, 3, 5).reshape(N, C, H, W)
+    return dx.astype(dout.dtype, copy=False)
+    # END FAST
+
+
 class MaxPool2d(Module):
-    """Max pooling as a module (no parameters)."""
+    """Max pooling as a module (no parameters) over the fast pair; ``stride`` defaults to ``size``."""
 
     def __init__(self, size: int = 2, stride: int | None = None) -> None:
         super().__init__()
@@ -122,8 +161,8 @@ class MaxPool2d(Module):
         self.stride = size if stride is None else stride
 
     def forward(self, x: Any) -> Any:
-        out, self.cache = max_pool_forward(x, self.size, self.stride)
+        out, self.cache = max_pool_fast_forward(x, self.size, self.stride)
         return out
 
     def backward(self, dout: Any) -> Any:
-        return max_pool_backward(dout, self.cache)
+        return max_pool_fast_backward(dout, self.cache)

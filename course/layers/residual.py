@@ -16,7 +16,7 @@ import numpy as np
 from course.core.module import Module
 from course.core.validation import check_array
 from course.layers.activations import relu_backward, relu_forward
-from course.layers.convolution import Conv2d, conv_backward_im2col, conv_forward_im2col
+from course.layers.convolution import Conv2d, conv_im2col_backward, conv_im2col_forward
 
 
 def residual_block_forward(x: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> tuple[Any, tuple]:
@@ -38,9 +38,9 @@ def residual_block_forward(x: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> tuple[
     check_array("residual_block_forward", "w2", w2, ("C", "C", 3, 3), dims=dims, dtype_kind="f")
     check_array("residual_block_forward", "b2", b2, ("C",), dims=dims, dtype_kind="f")
     # BEGIN GRADED a05.residual_block_forward
-    a, conv1_cache = conv_forward_im2col(x, w1, b1, 1, 1)  # (N, C, H, W)
+    a, conv1_cache = conv_im2col_forward(x, w1, b1, 1, 1)  # (N, C, H, W)
     h, relu1_cache = relu_forward(a)
-    f, conv2_cache = conv_forward_im2col(h, w2, b2, 1, 1)  # (N, C, H, W)
+    f, conv2_cache = conv_im2col_forward(h, w2, b2, 1, 1)  # (N, C, H, W)
     out, relu2_cache = relu_forward(x + f)  # the identity skip
     cache = (conv1_cache, relu1_cache, conv2_cache, relu2_cache)
     return out, cache
@@ -64,10 +64,10 @@ def residual_block_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any, Any
     # BEGIN GRADED a05.residual_block_backward
     conv1_cache, relu1_cache, conv2_cache, relu2_cache = cache
     ds = relu_backward(dout, relu2_cache)  # gradient of s = x + f
-    dh, dw2, db2 = conv_backward_im2col(ds, conv2_cache)
+    dh, dw2, db2 = conv_im2col_backward(ds, conv2_cache)
     da = relu_backward(dh, relu1_cache)
-    dx, dw1, db1 = conv_backward_im2col(da, conv1_cache)
-    dx += ds  # the skip path: accumulate, x was used twice
+    dx_conv, dw1, db1 = conv_im2col_backward(da, conv1_cache)
+    dx = dx_conv + ds  # the skip path: x was used twice, its gradients add up
     return dx, dw1, db1, dw2, db2
     # END GRADED
 

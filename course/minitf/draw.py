@@ -3,39 +3,37 @@
 Layout by layers: a node's height is its depth, the length of the longest path from a leaf to it, so every
 edge points upwards, from an input to the node that reads it (as the lecture draws z = f(g(x)) with x at the
 bottom). Colours: placeholders blue, variables orange, constants grey, forward ops white, nodes built by
-``Graph.gradients`` pink. ``counts`` (for example ``session.eval_counts``) labels each node with how often it
-was evaluated, which is how the notebook shows the per-run cache at work.
+``course.minitf.session.gradients`` pink. ``counts`` (for example ``session.eval_counts``) labels each node
+with how often it was evaluated, which is how the notebook shows the per-run cache at work. The depths come
+from a topological order (``course.minitf.session.topological_order`` unless another is passed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from course.minitf.graph import Graph, Node
+from course.minitf.session import topological_order
+
+Order = Callable[[Sequence[Node]], list[Node]]
 
 COLOURS = {"placeholder": "#9ecae1", "variable": "#fdae6b", "constant": "#d9d9d9", "op": "#ffffff"}
 GRADIENT_COLOUR = "#fcc5c0"
 
 
-def graph_layout(nodes: Sequence[Node]) -> dict[Node, tuple[float, float]]:
-    """(x, y) position of each node: y is the depth, x spreads the nodes of one depth evenly around 0."""
-    # Depth = longest path from a leaf, found by an explicit-stack DFS (independent of the graded
-    # topological_order, so drawing works in the student edition too).
+def graph_layout(nodes: Sequence[Node], order: Order = topological_order) -> dict[Node, tuple[float, float]]:
+    """(x, y) position of each node: y is the depth, x spreads the nodes of one depth evenly around 0.
+
+    ``order(nodes)`` must list the nodes and their ancestors, each after its inputs (a topological order),
+    so one pass finds every depth: 1 + the largest depth among a node's inputs, 0 for a leaf.
+    """
     depth: dict[Node, int] = {}
-    stack = [(n, False) for n in nodes]
-    while stack:
-        node, inputs_done = stack.pop()
-        if node in depth:
-            continue
-        if inputs_done:
-            depth[node] = 1 + max((depth[i] for i in node.inputs), default=-1)
-        else:
-            stack.append((node, True))
-            stack.extend((i, False) for i in node.inputs if i not in depth)
+    for node in order(list(nodes)):
+        depth[node] = 1 + max((depth[i] for i in node.inputs), default=-1)
     layers: dict[int, list[Node]] = {}
-    for node in depth:
-        layers.setdefault(depth[node], []).append(node)
+    for node, level in depth.items():
+        layers.setdefault(level, []).append(node)
     positions = {}
     for level, members in layers.items():
         for k, node in enumerate(members):
@@ -55,6 +53,7 @@ def draw_graph(
     ax: Any = None,
     counts: dict[Node, int] | None = None,
     title: str = "computational graph",
+    order: Order = topological_order,
 ) -> Any:
     """Draw a graph (every node of a ``Graph``, or the given nodes and everything they depend on).
 
@@ -63,13 +62,14 @@ def draw_graph(
     - ax: a matplotlib Axes to draw on (a new figure when None).
     - counts: node -> number, shown under the node's name as "xN" (e.g. ``session.eval_counts``).
     - title: the axes title.
+    - order: the topological order that lays the graph out (a notebook passes its own).
     Returns the Axes: one text label per node (``ax.texts``) and one arrow patch per edge (``ax.patches``).
     """
     import matplotlib.pyplot as plt  # noqa: PLC0415  (only drawing needs matplotlib)
     from matplotlib.patches import FancyArrowPatch  # noqa: PLC0415
 
     nodes = graph_or_nodes.nodes if isinstance(graph_or_nodes, Graph) else list(graph_or_nodes)
-    positions = graph_layout(nodes)
+    positions = graph_layout(nodes, order)
     if ax is None:
         span = max((x for x, _ in positions.values()), default=0.0) * 2 + 2  # node columns, plus margins
         width = max(5.0, 1.7 * span)

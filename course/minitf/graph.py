@@ -9,19 +9,24 @@ Leaves are placeholders (fed at run time), variables (hold a value that the opti
 constants. Python numbers passed to an op become constants, so ``g.multiply(2.0, x)`` is a scalar multiply.
 ``+ - * / @`` and unary ``-`` on nodes are sugar for the builder methods of the same name.
 
+The builder knows nothing of running or differentiating: ``course.minitf.session`` (the DAG expert) does
+both, reading only the nodes' dependency lists. ``smooth_max`` at the end is a small composite built from
+the builder's methods.
+
 Example::
 
     g = Graph()
     x = g.placeholder("x", shape=(None, 3))
     w = g.variable("w", np.ones((3, 1)))
     loss = g.mean(g.square(g.matmul(x, w)))
-    (dw,) = g.gradients(loss, [w])
+    (dw,) = gradients(loss, [w])  # course.minitf.session
     Session(g).run([loss, dw], {x: data})
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -44,7 +49,6 @@ from course.minitf.ops import (
     Op,
     ReduceMax,
     ReLU,
-    SGDUpdate,
     Sigmoid,
     Softmax,
     SoftmaxCrossEntropy,
@@ -57,8 +61,6 @@ from course.minitf.ops import (
     Transpose,
     ZerosLike,
 )
-from course.minitf.session import gradients as backward_walk
-from course.minitf.session import topological_order
 
 Axis = int | tuple[int, ...] | None
 
@@ -73,7 +75,7 @@ class Node:
     - inputs: the dependency list, the nodes whose values ``op.forward`` receives, in order.
     - value: the current value of a variable or constant (``None`` otherwise).
     - shape: for a placeholder, the expected shape (``None`` entries match anything), or None.
-    - is_gradient: True for nodes that ``Graph.gradients`` built (drawn in another colour).
+    - is_gradient: True for nodes built by ``course.minitf.session.gradients`` (drawn in another colour).
     """
 
     def __init__(
@@ -253,19 +255,6 @@ class Graph:
         """Mean over N of -log softmax(logits)[label]; logits (N, C) float, labels (N,) integer class ids."""
         return self.apply(SoftmaxCrossEntropy(), [logits, labels], name)
 
-    def smooth_max(self, x: Any, alpha: float, name: str | None = None) -> Node:
-        """y = x^T softmax(alpha x) along the last axis, which tends to max(x) as alpha -> infinity.
-
-        softmax(alpha x) tends to the one-hot vector of the arg-max, so y tends to the max and its gradient
-        s dy + alpha (diag(s) - s s^T) x dy tends to dy at the arg-max and 0 elsewhere (lecture 000 quiz).
-        """
-        check_positive("smooth_max", "alpha", alpha)
-        # BEGIN GRADED a03.smooth_max
-        x = self._as_node(x)
-        weights = self.softmax(self.multiply(alpha, x))
-        return self.sum(self.multiply(x, weights), axis=-1, name=name)
-        # END GRADED
-
     # ---- shape plumbing used by gradient rules --------------------------------------------------------
 
     def sum_to(self, x: Any, like: Any, name: str | None = None) -> Node:
@@ -304,41 +293,16 @@ class Graph:
         """Zeros shaped like x."""
         return self.apply(ZerosLike(), [x], name)
 
-    # ---- gradients and the optimiser ------------------------------------------------------------------
+    # ---- building -------------------------------------------------------------------------------------
 
-    def gradients(self, y: Node, xs: Sequence[Node], grad_ys: Node | None = None) -> list[Node]:
-        """New nodes for dy/dx, one per x in ``xs`` (see ``course.minitf.session.gradients``).
-
-        The result is ordinary graph nodes: run them, or pass them to ``gradients`` again for second
-        derivatives (a Hessian-vector product is ``gradients(sum(grad * v), [x])``).
-        """
-        for node in [y, *xs]:
-            self._check_owned(node, "gradients")
-        if grad_ys is not None:
-            grad_ys = self._as_node(grad_ys)
+    @contextmanager
+    def building_gradients(self) -> Iterator[None]:
+        """Mark the nodes built inside the ``with`` block as gradient nodes (``draw_graph`` colours them)."""
         was_building, self._building_gradients = self._building_gradients, True
         try:
-            return backward_walk(y, xs, grad_ys)
+            yield
         finally:
             self._building_gradients = was_building
-
-    def variables(self, of: Node | None = None) -> list[Node]:
-        """The variables ``of`` depends on (every variable of the graph when None), in topological order."""
-        nodes = self.nodes if of is None else topological_order([of])
-        return [node for node in nodes if node.kind == "variable"]
-
-    def sgd_optimizer(self, loss: Node, learning_rate: float, name: str | None = None) -> Node:
-        """A node whose run applies var -= learning_rate * dloss/dvar to every variable the loss depends on.
-
-        Running it returns the loss value (computed before the update).
-        """
-        self._check_owned(loss, "sgd_optimizer")
-        check_positive("sgd_optimizer", "learning_rate", learning_rate)
-        # BEGIN GRADED a03.sgd_optimizer
-        variables = self.variables(of=loss)
-        grads = self.gradients(loss, variables)
-        return self.apply(SGDUpdate(variables, learning_rate), [loss, *grads], name)
-        # END GRADED
 
     def apply(self, op: Op, inputs: Sequence[Any], name: str | None = None) -> Node:
         """Steps 2-4 of the lecture: a node holding ``op`` whose dependencies are the input nodes.
@@ -376,3 +340,20 @@ class Graph:
         self._names.add(name)
         self.nodes.append(node)
         return node
+
+
+def smooth_max(x: Node, alpha: float) -> Node:
+    """y = sum(x * softmax(alpha x)) along the last axis, which tends to max(x) as alpha -> infinity.
+
+    softmax(alpha x) tends to the one-hot vector of the arg-max, so y tends to the max and its gradient
+    s dy + alpha (diag(s) - s s^T) x dy tends to dy at the arg-max and 0 elsewhere (lecture 000 quiz).
+    x (..., C) gives y (...,).
+    """
+    if not isinstance(x, Node):
+        raise ValueError(f"smooth_max: x must be a Node, got {type(x).__name__}")
+    check_positive("smooth_max", "alpha", alpha)
+    # BEGIN GRADED a03.smooth_max
+    g = x.graph
+    weights = g.softmax(g.multiply(alpha, x))  # (..., C), a distribution over the last axis
+    return g.sum(g.multiply(x, weights), axis=-1)  # (...,)
+    # END GRADED

@@ -10,19 +10,25 @@ Each operator is a small class with two methods side by side:
 An operator knows nothing about the rest of the graph: the DAG expert (``course.minitf.session``) orders the
 nodes and sums the contributions that arrive at a node from every path.
 
+A forward rule that assignment 02 already wrote (ReLU, tanh, softmax, ``unbroadcast``) calls that function
+of ``course.layers`` instead of repeating its maths; the rules written here are assignment 03's exercises.
+
 Broadcasting: ``add``/``subtract``/``multiply``/``divide`` follow NumPy broadcasting, so their gradient is
 ``dout`` summed back to each input's shape (``sum_to``); its adjoint ``broadcast_to`` undoes that.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from course.core.backend import get_array_module
 from course.core.validation import check_array
+from course.layers.activations import relu_backward, relu_forward, tanh_forward
 from course.layers.elementwise import unbroadcast
+from course.layers.losses import softmax
 
 if TYPE_CHECKING:
     from course.minitf.graph import Graph, Node
@@ -218,7 +224,8 @@ class Tanh(Op):
     name = "tanh"
 
     def forward(self, x: Any) -> Any:
-        return get_array_module(x).tanh(x)
+        out, _ = tanh_forward(x)
+        return out
 
     def gradient(self, g: Graph, node: Node, dout: Node) -> Grads:
         """d tanh/dx = 1 - tanh^2 (reuses the output)."""
@@ -231,7 +238,8 @@ class ReLU(Op):
     name = "relu"
 
     def forward(self, x: Any) -> Any:
-        return get_array_module(x).maximum(x, 0)
+        out, _ = relu_forward(x)
+        return out
 
     def gradient(self, g: Graph, node: Node, dout: Node) -> Grads:
         """d relu/dx = 1 where x > 0, else 0 (the step function; its own derivative is 0)."""
@@ -245,8 +253,8 @@ class Step(Op):
     name = "step"
 
     def forward(self, x: Any) -> Any:
-        x = get_array_module(x).asarray(x)
-        return (x > 0).astype(x.dtype)
+        _, cache = relu_forward(x)
+        return relu_backward(get_array_module(x).ones_like(x), cache)  # d relu/dx times an upstream 1
 
     def gradient(self, g: Graph, node: Node, dout: Node) -> Grads:
         return [None]
@@ -432,15 +440,12 @@ class ZerosLike(Op):
 
 
 class Softmax(Op):
-    """out_i = exp(x_i) / sum_j exp(x_j) along the last axis, computed as softmax(x - max(x))."""
+    """out_i = exp(x_i) / sum_j exp(x_j) on the last axis, max-shifted (``course.layers.losses.softmax``)."""
 
     name = "softmax"
 
     def forward(self, x: Any) -> Any:
-        xp = get_array_module(x)
-        # Shifting by the max leaves softmax unchanged and keeps every exponent <= 0 (no overflow).
-        e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
-        return e / xp.sum(e, axis=-1, keepdims=True)
+        return softmax(x, axis=-1)
 
     def gradient(self, g: Graph, node: Node, dout: Node) -> Grads:
         """dx = s * (dout - sum(dout * s)) on the last axis, s the output (Jacobian diag(s) - s s^T)."""
@@ -492,6 +497,18 @@ class SoftmaxCrossEntropy(Op):
 # --------------------------------------------------------------------------------------------------------
 
 
+def sgd_update(variables: Sequence[Node], grads: Sequence[Any], learning_rate: float) -> None:
+    """var.value <- var.value - learning_rate * grad for each variable node and its gradient value.
+
+    The variable is rebound to a new array, never changed in place (``-=``): a value fetched earlier in the
+    same run is that very array and keeps the old numbers.
+    """
+    # BEGIN GRADED a03.sgd_update
+    for variable, grad in zip(variables, grads, strict=True):
+        variable.value = variable.value - learning_rate * grad
+    # END GRADED
+
+
 class SGDUpdate(Op):
     """Running it applies var <- var - learning_rate * grad to every variable and returns the loss.
 
@@ -506,11 +523,8 @@ class SGDUpdate(Op):
         self.variables, self.learning_rate = list(variables), learning_rate
 
     def forward(self, loss: Any, *grads: Any) -> Any:
-        # BEGIN GRADED a03.sgd_update
-        for variable, grad in zip(self.variables, grads, strict=True):
-            variable.value = variable.value - self.learning_rate * grad
+        sgd_update(self.variables, grads, self.learning_rate)
         return loss
-        # END GRADED
 
     def gradient(self, g: Graph, node: Node, dout: Node) -> Grads:
         raise ValueError("sgd_update: an optimiser step has no gradient; differentiate the loss instead")

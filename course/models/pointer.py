@@ -75,8 +75,7 @@ def pointer_scores_forward(E: Any, D: Any, W1: Any, W2: Any, v: Any, mask: Any =
     xp = get_array_module(E, D, W1, W2, v)
     keys = E @ W1  # (N, n, A): once per sequence, shared by every decoder step
     queries = D @ W2  # (N, T, A)
-    hidden = keys[:, None, :, :] + queries[:, :, None, :]  # (N, T, n, A): every step meets every key
-    xp.tanh(hidden, out=hidden)  # in place: the largest array of the model, so no second copy
+    hidden = xp.tanh(keys[:, None, :, :] + queries[:, :, None, :])  # (N, T, n, A): every step meets every key
     scores = hidden @ v  # (N, T, n)
     if mask is not None:
         scores = xp.where(mask, scores, xp.asarray(MASK_SCORE, dtype=scores.dtype))
@@ -106,10 +105,7 @@ def pointer_scores_backward(dscores: Any, cache: tuple) -> tuple[Any, Any, Any, 
     xp = get_array_module(dscores, hidden)
     du = dscores if mask is None else dscores * mask  # (N, T, n)
     dv = hidden.reshape(-1, A).T @ du.reshape(-1)  # (A,)
-    dpre = hidden * hidden  # (N, T, n, A); then in place: tanh' = 1 - s^2 read from the output
-    xp.subtract(1, dpre, out=dpre)
-    dpre *= v
-    dpre *= du[..., None]  # the pre-activation gradient du v (1 - s^2)
+    dpre = du[..., None] * v * (1 - hidden * hidden)  # (N, T, n, A): tanh' = 1 - s^2 read from the output
     dkeys = dpre.sum(axis=1)  # (N, n, A): summed over the T steps that used each key
     dqueries = dpre.sum(axis=2)  # (N, T, A): summed over the n positions each query met
     dE = dkeys @ W1.T  # (N, n, H)

@@ -8,9 +8,9 @@ where ``config`` is a dict holding the hyper-parameters and the rule's state (ve
 estimates, step count). Missing hyper-parameters get the defaults listed in each docstring; state
 arrays are created on first use with ``xp.zeros_like(w)``, so one config belongs to one parameter.
 
-Speed: ``w`` and ``dw`` are never modified; the state arrays in ``config`` are owned by the config and
-are updated in place (``v *= mu`` instead of ``v = mu * v``) so a step allocates as little as
-possible. ``Optimizer.step`` writes ``next_w`` back into the module's parameter in place
+``w`` and ``dw`` are never modified: each step computes new state arrays and stores them back in
+``config`` (the teaching version of assignment 04; the allocations are small next to a layer's
+matrix products). ``Optimizer.step`` writes ``next_w`` back into the module's parameter in place
 (``p[...] = next_w``), so modules keep pointing at the same arrays.
 
 Every rule matches ``torch.optim`` step for step (tests/test_optim.py); where the usual textbook form
@@ -30,14 +30,11 @@ Config = dict[str, Any]
 UpdateRule = Callable[[Any, Any, "Config | None"], tuple[Any, Config]]
 
 
-def _check_step(func: str, w: Any, dw: Any, config: Config | None) -> Config:
+def _check_step(func: str, w: Any, dw: Any, config: Config | None) -> None:
     check_array(func, "w", w, dtype_kind="f")
     check_array(func, "dw", dw, tuple(w.shape), dtype_kind="f")
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
+    if config is not None and not isinstance(config, dict):
         raise ValueError(f"{func}: config must be a dict or None, got {type(config).__name__}")
-    return config
 
 
 def sgd(w: Any, dw: Any, config: Config | None = None) -> tuple[Any, Config]:
@@ -49,9 +46,10 @@ def sgd(w: Any, dw: Any, config: Config | None = None) -> tuple[Any, Config]:
 
     Returns (next_w, config); next_w is a new array of w's shape and dtype.
     """
-    config = _check_step("sgd", w, dw, config)
-    config.setdefault("learning_rate", 1e-2)
+    _check_step("sgd", w, dw, config)
     # BEGIN GRADED a04.sgd
+    config = {} if config is None else config
+    config.setdefault("learning_rate", 1e-2)
     next_w = w - config["learning_rate"] * dw
     return next_w, config
     # END GRADED
@@ -68,16 +66,15 @@ def sgd_momentum(w: Any, dw: Any, config: Config | None = None) -> tuple[Any, Co
     - w, dw: parameter and gradient, same shape.
     - config: learning_rate (1e-2), momentum mu (0.9); state velocity (zeros like w).
     """
-    config = _check_step("sgd_momentum", w, dw, config)
+    _check_step("sgd_momentum", w, dw, config)
+    # BEGIN GRADED a04.sgd_momentum
     xp = get_array_module(w, dw)
+    config = {} if config is None else config
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
-    if "velocity" not in config:
-        config["velocity"] = xp.zeros_like(w)
-    # BEGIN GRADED a04.sgd_momentum
-    v = config["velocity"]
-    v *= config["momentum"]
-    v -= config["learning_rate"] * dw
+    mu, lr = config["momentum"], config["learning_rate"]
+    v = mu * config.get("velocity", xp.zeros_like(w)) - lr * dw
+    config["velocity"] = v
     next_w = w + v
     return next_w, config
     # END GRADED
@@ -95,18 +92,16 @@ def nesterov(w: Any, dw: Any, config: Config | None = None) -> tuple[Any, Config
     - w, dw: parameter and gradient, same shape.
     - config: learning_rate (1e-2), momentum mu (0.9); state velocity (zeros like w).
     """
-    config = _check_step("nesterov", w, dw, config)
+    _check_step("nesterov", w, dw, config)
+    # BEGIN GRADED a04.nesterov
     xp = get_array_module(w, dw)
+    config = {} if config is None else config
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
-    if "velocity" not in config:
-        config["velocity"] = xp.zeros_like(w)
-    # BEGIN GRADED a04.nesterov
     mu, lr = config["momentum"], config["learning_rate"]
-    v = config["velocity"]
-    v *= mu
-    v -= lr * dw
-    next_w = w + mu * v - lr * dw
+    v = mu * config.get("velocity", xp.zeros_like(w)) - lr * dw
+    config["velocity"] = v
+    next_w = w + mu * v - lr * dw  # the look-ahead step, with the new velocity
     return next_w, config
     # END GRADED
 
@@ -122,15 +117,14 @@ def adagrad(w: Any, dw: Any, config: Config | None = None) -> tuple[Any, Config]
     - w, dw: parameter and gradient, same shape.
     - config: learning_rate (1e-2), eps (1e-10, PyTorch's default); state cache (zeros like w).
     """
-    config = _check_step("adagrad", w, dw, config)
+    _check_step("adagrad", w, dw, config)
+    # BEGIN GRADED a04.adagrad
     xp = get_array_module(w, dw)
+    config = {} if config is None else config
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("eps", 1e-10)
-    if "cache" not in config:
-        config["cache"] = xp.zeros_like(w)
-    # BEGIN GRADED a04.adagrad
-    cache = config["cache"]
-    cache += dw * dw
+    cache = config.get("cache", xp.zeros_like(w)) + dw * dw
+    config["cache"] = cache
     next_w = w - config["learning_rate"] * dw / (xp.sqrt(cache) + config["eps"])
     return next_w, config
     # END GRADED
@@ -151,22 +145,19 @@ def adadelta(w: Any, dw: Any, config: Config | None = None) -> tuple[Any, Config
     - w, dw: parameter and gradient, same shape.
     - config: learning_rate (1.0), rho (0.9), eps (1e-6); state square_avg s and delta_avg u.
     """
-    config = _check_step("adadelta", w, dw, config)
+    _check_step("adadelta", w, dw, config)
+    # BEGIN GRADED a04.adadelta
     xp = get_array_module(w, dw)
+    config = {} if config is None else config
     config.setdefault("learning_rate", 1.0)
     config.setdefault("rho", 0.9)
     config.setdefault("eps", 1e-6)
-    if "square_avg" not in config:
-        config["square_avg"] = xp.zeros_like(w)
-        config["delta_avg"] = xp.zeros_like(w)
-    # BEGIN GRADED a04.adadelta
     rho, eps = config["rho"], config["eps"]
-    s, u = config["square_avg"], config["delta_avg"]
-    s *= rho
-    s += (1 - rho) * dw * dw
-    delta = xp.sqrt(u + eps) / xp.sqrt(s + eps) * dw
-    u *= rho
-    u += (1 - rho) * delta * delta
+    s = rho * config.get("square_avg", xp.zeros_like(w)) + (1 - rho) * dw * dw
+    u = config.get("delta_avg", xp.zeros_like(w))
+    delta = xp.sqrt(u + eps) / xp.sqrt(s + eps) * dw  # the old u: the new one needs delta
+    config["square_avg"] = s
+    config["delta_avg"] = rho * u + (1 - rho) * delta * delta
     next_w = w - config["learning_rate"] * delta
     return next_w, config
     # END GRADED
@@ -183,18 +174,16 @@ def rmsprop(w: Any, dw: Any, config: Config | None = None) -> tuple[Any, Config]
     - w, dw: parameter and gradient, same shape.
     - config: learning_rate (1e-2), decay_rate rho (0.99), eps (1e-8); state cache (zeros like w).
     """
-    config = _check_step("rmsprop", w, dw, config)
+    _check_step("rmsprop", w, dw, config)
+    # BEGIN GRADED a04.rmsprop
     xp = get_array_module(w, dw)
+    config = {} if config is None else config
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("decay_rate", 0.99)
     config.setdefault("eps", 1e-8)
-    if "cache" not in config:
-        config["cache"] = xp.zeros_like(w)
-    # BEGIN GRADED a04.rmsprop
     rho = config["decay_rate"]
-    cache = config["cache"]
-    cache *= rho
-    cache += (1 - rho) * dw * dw
+    cache = rho * config.get("cache", xp.zeros_like(w)) + (1 - rho) * dw * dw
+    config["cache"] = cache
     next_w = w - config["learning_rate"] * dw / (xp.sqrt(cache) + config["eps"])
     return next_w, config
     # END GRADED
@@ -216,26 +205,22 @@ def adam(w: Any, dw: Any, config: Config | None = None) -> tuple[Any, Config]:
     - config: learning_rate (1e-3), beta1 (0.9), beta2 (0.999), eps (1e-8); state m, v (zeros like
       w) and t (0, the number of steps taken).
     """
-    config = _check_step("adam", w, dw, config)
+    _check_step("adam", w, dw, config)
+    # BEGIN GRADED a04.adam
     xp = get_array_module(w, dw)
+    config = {} if config is None else config
     config.setdefault("learning_rate", 1e-3)
     config.setdefault("beta1", 0.9)
     config.setdefault("beta2", 0.999)
     config.setdefault("eps", 1e-8)
     config.setdefault("t", 0)
-    if "m" not in config:
-        config["m"] = xp.zeros_like(w)
-        config["v"] = xp.zeros_like(w)
-    # BEGIN GRADED a04.adam
     beta1, beta2 = config["beta1"], config["beta2"]
     config["t"] += 1
     t = config["t"]
-    m, v = config["m"], config["v"]
-    m *= beta1
-    m += (1 - beta1) * dw
-    v *= beta2
-    v += (1 - beta2) * dw * dw
-    m_hat = m / (1 - beta1**t)
+    m = beta1 * config.get("m", xp.zeros_like(w)) + (1 - beta1) * dw
+    v = beta2 * config.get("v", xp.zeros_like(w)) + (1 - beta2) * dw * dw
+    config["m"], config["v"] = m, v
+    m_hat = m / (1 - beta1**t)  # bias corrections: m and v start at zero
     v_hat = v / (1 - beta2**t)
     next_w = w - config["learning_rate"] * m_hat / (xp.sqrt(v_hat) + config["eps"])
     return next_w, config
@@ -273,10 +258,9 @@ def add_weight_decay(grads: Any, params: Any, weight_decay: float) -> Any:
     for i, (g, p) in enumerate(zip(g_list, p_list, strict=True)):
         check_array("add_weight_decay", f"grads[{i}]", g, tuple(p.shape), dtype_kind="f")
     # BEGIN GRADED a04.add_weight_decay
-    decayed = [g + weight_decay * p for g, p in zip(g_list, p_list, strict=True)]
     if isinstance(grads, dict):
-        return dict(zip(grads.keys(), decayed, strict=True))
-    return type(grads)(decayed)
+        return {k: grads[k] + weight_decay * params[k] for k in grads}
+    return type(grads)(g + weight_decay * p for g, p in zip(grads, params, strict=True))
     # END GRADED
 
 
@@ -304,11 +288,12 @@ def clip_grad_norm(grads: Any, max_norm: float) -> float:
     for i, g in enumerate(g_list):
         check_array("clip_grad_norm", f"grads[{i}]", g, dtype_kind="f")
     # BEGIN GRADED a04.clip_grad_norm
-    total_norm = sum(float((g * g).sum()) for g in g_list) ** 0.5
+    arrays = list(grads.values()) if isinstance(grads, dict) else list(grads)
+    total_norm = sum(float((g * g).sum()) for g in arrays) ** 0.5  # one norm over every array
     scale = max_norm / (total_norm + 1e-6)
     if scale < 1:
-        for g in g_list:
-            g *= scale
+        for g in arrays:
+            g *= scale  # in place: the modules keep referring to these arrays
     return total_norm
     # END GRADED
 

@@ -1,7 +1,8 @@
 """The minibatch training loop (lecture 001, "mini-batches"; lecture 004, SGD vs GD, validation sets).
 
-One step: zero the gradients, forward a minibatch, loss and its gradient, backward, update. An epoch
-walks the shuffled training set once in minibatches; after each epoch the model is evaluated on the
+One step (``train_step``): zero the gradients, forward a minibatch, loss and its gradient, backward,
+update. An epoch (``train_epoch``) walks the shuffled training set once in minibatches. ``train`` runs
+many epochs (with accuracies and a progress bar); after each one the model is evaluated on the
 validation set and, with ``checkpoint='best'``, the parameters with the lowest validation loss (or the
 highest accuracy) are kept and put back at the end, which is early stopping without the stopping.
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from course.core.backend import get_array_module
 from course.core.validation import check_choice, check_positive
-from course.data.batching import iterate_minibatches
+from course.data.batching import iterate_minibatches, minibatch_indices
 
 LossFn = Callable[[Any, Any], tuple[Any, Any]]
 
@@ -46,6 +47,31 @@ def train_step(model: Any, loss_fn: LossFn, optimizer: Any, x: Any, y: Any) -> t
     model.backward(dscores)
     optimizer.step()
     return float(loss), scores
+    # END GRADED
+
+
+def train_epoch(
+    model: Any, loss_fn: LossFn, optimizer: Any, X: Any, y: Any, batch_size: int, rng: np.random.Generator
+) -> float:
+    """One pass over (X, y) in shuffled mini-batches (``minibatch_indices``); returns the loss per example.
+
+    Inputs:
+    - model, loss_fn, optimizer: as for ``train_step``; the model is put in training mode first.
+    - X: (N, ...) inputs; y: (N, ...) targets; batch_size: B; rng: the generator of the epoch's order.
+
+    Each batch's loss is weighted by its size, (1/N) sum_i B_i loss_i: a plain mean of the batch losses
+    would over-weight a smaller last batch.
+    """
+    if len(X) != len(y):
+        raise ValueError(f"train_epoch: X and y must have the same length, got {len(X)} and {len(y)}")
+    check_positive("train_epoch", "batch_size", batch_size)
+    # BEGIN GRADED a04.train_epoch
+    model.train()
+    total = 0.0
+    for idx in minibatch_indices(len(X), batch_size, rng):
+        loss, _ = train_step(model, loss_fn, optimizer, X[idx], y[idx])
+        total += loss * len(idx)  # the batch's share of the sum over examples
+    return total / len(X)
     # END GRADED
 
 

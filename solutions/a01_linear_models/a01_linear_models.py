@@ -18,7 +18,8 @@
 # answer cell (delete the `raise NotImplementedError()`). The *visible* test cell after each answer checks
 # a small fixed example and tells you what is wrong; the *hidden* test cell compares your function with
 # the reference on fresh random inputs when the course grader runs it. Both carry points. Do not edit,
-# copy or delete test cells: the grader restores them. Use only NumPy (no `course.models.linear`: in the grader
+# copy or delete test cells: the grader restores them. Use only NumPy (no `course.models.linear`: in the
+# grader
 # the library functions you are asked to write raise `NotImplementedError`).
 #
 # Shapes: $x$ is `(N,)`, the design matrix $X = \phi(x)$ is `(N, D)`, $w$ is `(D,)`, $y$ is `(N,)`.
@@ -28,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course import grading
-from course.core.backend import get_array_module
+from course.core.backend import get_array_module  # noqa: F401 (the library's solutions use it)
 from course.data import make_polynomial_regression, train_val_test_split
 
 
@@ -111,9 +112,11 @@ def sin_features(x):
 x_check = np.array([-1.5, 0.0, 2.0])
 X_check = sin_features(x_check)
 grading.expect_shape("sin_features(x) for 3 inputs", X_check, (3, 3), hint="three columns: [1, x, sin(3x)].")
-grading.expect_close("column 0 of sin_features(x)", X_check[:, 0], np.ones(3), hint="the constant comes first.")
+grading.expect_close("column 0 of sin_features(x)", X_check[:, 0], np.ones(3), hint="the constant comes "
+                                                                                    "first.")
 grading.expect_close("column 1 of sin_features(x)", X_check[:, 1], x_check, hint="then x itself.")
-grading.expect_close("column 2 of sin_features(x)", X_check[:, 2], np.array([0.977530117665097, 0.0, -0.27941549819892586]),
+grading.expect_close("column 2 of sin_features(x)", X_check[:, 2],
+                     np.array([0.9775301177, 0.0, -0.2794154982]),
                      hint="the last column is sin(3 x), in radians (np.sin).")
 
 # %% nbgrader={"grade": true, "grade_id": "sin_features_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false}
@@ -286,7 +289,8 @@ grading.expect_close("ridge dw with lam = 0 (data term alone)", dw, np.array([0.
 # Isolation case 2: a perfect fit (y = X w) leaves only the penalty term.
 loss, dw = ridge_loss(X_check, w_check, X_check @ w_check, 0.5)
 grading.expect_close("ridge loss at a perfect fit (penalty term alone)", loss, 2.5,
-                     hint="the penalty is lam * (w[1]**2 + ... + w[D-1]**2): no 1/N, and w[0] (the bias) is left out.")
+                     hint="the penalty is lam * (w[1]**2 + ... + w[D-1]**2): no 1/N, and w[0] (the bias) "
+                     "is left out.")
 grading.expect_close("ridge dw[0] at a perfect fit", dw[0], 0.0, atol=1e-12,
                      hint="the bias w[0] is not penalised, so the penalty adds nothing to dw[0].")
 grading.expect_close("ridge dw at a perfect fit (penalty term alone)", dw, np.array([0.0, -1.0, 2.0]),
@@ -313,9 +317,14 @@ run("a01.ridge_loss", ridge_loss)
 #
 # $$(X^\top X + N \lambda P)\, w = X^\top y .$$
 #
-# For $\lambda = 0$ this is ordinary least squares. Then $X^\top X$ can be singular (more features than
-# points, as for a degree-9 polynomial through 10 points), so use `np.linalg.lstsq(X, y, rcond=None)` for
-# $\lambda = 0$ and `np.linalg.solve` for $\lambda > 0$. Never invert the matrix explicitly.
+# For $\lambda = 0$ this is ordinary least squares, and $X^\top X$ can be nearly singular. For the
+# degree-9 fit through 10 points below, $X$ is square (10 x 10) and invertible, but its columns
+# $1, x, \dots, x^9$ on $[0, 1]$ are almost parallel: $\mathrm{cond}(X) \approx 6 \cdot 10^{8}$ and, since
+# forming
+# $X^\top X$ squares it, $\mathrm{cond}(X^\top X) \approx 10^{17}$, beyond the $10^{16}$ that float64 can
+# resolve. Solving the normal equations would then return digits of noise. `np.linalg.lstsq(X, y,
+# rcond=None)` works on $X$ itself (through its SVD), so use it for $\lambda = 0$, and `np.linalg.solve`
+# for $\lambda > 0$, where $N \lambda P$ makes the matrix well conditioned. Never invert a matrix explicitly.
 #
 # **Exercise 5b.** `ridge_closed_form(X, y, lam)` returns the minimiser $w$, shape `(D,)`.
 
@@ -327,14 +336,18 @@ def ridge_closed_form(X, y, lam):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ridge_closed_form_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-X_check = np.array([[1.0, -1.0, 1.0], [1.0, -0.6, 0.36], [1.0, -0.1, 0.010000000000000002], [1.0, 0.3, 0.09], [1.0, 0.8, 0.6400000000000001], [1.0, 1.0, 1.0]])  # polynomial_features of 6 points, degree 2
+x6 = np.array([-1.0, -0.6, -0.1, 0.3, 0.8, 1.0])
+X_check = np.stack([np.ones(6), x6, x6**2], axis=1)  # the degree-2 design matrix of 6 points, (6, 3)
 y_check = np.array([1.2, 0.4, -0.3, 0.1, 0.9, 1.5])
 w_ls = ridge_closed_form(X_check, y_check, 0.0)
 grading.expect_shape("ridge_closed_form(X, y, 0)", w_ls, (3,), hint="one weight per column of X.")
-grading.expect_close("least-squares weights (lam = 0)", w_ls, np.array([-0.16622914284687226, 0.1334608945228415, 1.5303195158942258]),
+grading.expect_close("least-squares weights (lam = 0)", w_ls,
+                     np.array([-0.1662291428, 0.1334608945, 1.530319516]),
                      hint="solve X^T X w = X^T y, e.g. with np.linalg.lstsq(X, y, rcond=None)[0].")
-grading.expect_close("ridge weights (lam = 0.1)", ridge_closed_form(X_check, y_check, 0.1), np.array([0.14076832420897736, 0.13030470147361942, 0.936538120695706]),
-                     hint="the matrix is X^T X + N * lam * P with N = 6 and P[0, 0] = 0 (bias not penalised).")
+grading.expect_close("ridge weights (lam = 0.1)", ridge_closed_form(X_check, y_check, 0.1),
+                     np.array([0.1407683242, 0.1303047015, 0.9365381207]),
+                     hint="the matrix is X^T X + N * lam * P with N = 6 and P[0, 0] = 0 (bias not "
+                     "penalised).")
 
 # %% nbgrader={"grade": true, "grade_id": "ridge_closed_form_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
@@ -346,9 +359,9 @@ run("a01.ridge_closed_form", ridge_closed_form)
 
 # %% [markdown]
 # Gradient descent and the closed form minimise the same loss, so they must meet. The curve below is
-# the ridge loss of a cubic fit during gradient descent; the dashed line is the loss at the closed-form
-# minimum. **What to see:** the loss falls fast at first, then slowly along the flattest direction of the
-# bowl, and it approaches the dashed line from above but never crosses it.
+# the gap between the ridge loss of a cubic fit during gradient descent and the loss at the closed-form
+# minimum, on log-log axes. **What to see:** the gap falls fast at first, then slowly along the flattest
+# direction of the bowl; it stays positive throughout, because no weights score below the minimum.
 
 # %%
 x_demo, t_demo = make_polynomial_regression(n=40, noise=0.2, rng=np.random.default_rng(0))
@@ -373,7 +386,8 @@ print(f"after {len(gd_losses)} steps: loss {gd_losses[-1]:.6f}, closed-form mini
 #
 # We fit on the **training** set, compare models (here: polynomial degrees) on the **validation** set, and
 # look at the **test** set once, at the end, to report how the chosen model does on data it never
-# influenced. The data: $t = f(x) + \varepsilon$ with the curve $f(x) = 4(x - \tfrac12)^2 + \tfrac x2 - \tfrac12$
+# influenced. The data: $t = f(x) + \varepsilon$ with the curve $f(x) = 4(x - \tfrac12)^2 + \tfrac x2 -
+# \tfrac12$
 # and noise $\varepsilon \sim \mathcal N(0, 0.15^2)$, 30 points split at random into three sets of 10.
 
 # %%
@@ -389,7 +403,8 @@ print("train / val / test sizes:", len(x_train), len(x_val), len(x_test))
 # %% [markdown]
 # Below: least-squares fits of degree 1, 2 and 9 on the 10 training points (dots), drawn against the
 # held-out validation points (crosses). **What to see:** degree 1 underfits (a line cannot follow the
-# bend: both losses are high); degree 2 has the shape of the true curve and the lowest validation loss; degree 9 passes through every training point (training loss near 0) but
+# bend: both losses are high); degree 2 has the shape of the true curve and the lowest validation loss; degree
+# 9 passes through every training point (training loss near 0) but
 # swings wildly between them, so its validation loss is the worst of the three: it has fitted the noise.
 
 # %%
@@ -400,7 +415,8 @@ for ax, degree in zip(axes, [1, 2, 9]):
     train_loss = squared_loss(polynomial_features(x_train, degree), w, t_train)[0]
     val_loss = squared_loss(polynomial_features(x_val, degree), w, t_val)[0]
     ax.plot(grid, true_fn(grid), color="0.6", lw=1, label="true curve f(x)")
-    ax.plot(grid, linear_predict(polynomial_features(grid, degree), w), color="C0", label=f"degree {degree} fit")
+    fit = linear_predict(polynomial_features(grid, degree), w)
+    ax.plot(grid, fit, color="C0", label=f"degree {degree} fit")
     ax.scatter(x_train, t_train, color="C0", zorder=3, label="training points")
     ax.scatter(x_val, t_val, color="C3", marker="x", zorder=3, label="validation points")
     ax.set_ylim(-2, 2)
@@ -427,13 +443,17 @@ def select_degree(x_train, y_train, x_val, y_val, degrees, lam=0.0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "select_degree_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-x_tr, y_tr = np.array([-0.9, -0.7, -0.4, -0.2, 0.1, 0.3, 0.6, 0.9]), np.array([0.8, 0.1, -0.5, -0.4, 0.2, 0.5, 1.1, 0.6])
+x_tr = np.array([-0.9, -0.7, -0.4, -0.2, 0.1, 0.3, 0.6, 0.9])
+y_tr = np.array([0.8, 0.1, -0.5, -0.4, 0.2, 0.5, 1.1, 0.6])
 x_va, y_va = np.array([-0.8, -0.5, 0.0, 0.4, 0.7, 1.0]), np.array([0.5, -0.3, -0.1, 0.7, 1.0, 0.4])
 best, train_losses, val_losses = select_degree(x_tr, y_tr, x_va, y_va, [0, 1, 2, 3])
-grading.expect_close("training losses for degrees 0..3", train_losses, np.array([0.275, 0.23410738559130043, 0.147951929766226, 0.007441931674841408]),
+grading.expect_close("training losses for degrees 0..3", train_losses,
+                     np.array([0.275, 0.2341073856, 0.1479519298, 0.007441931675]),
                      hint="fit on the training set and score the same weights on the training set.")
-grading.expect_close("validation losses for degrees 0..3", val_losses, np.array([0.20333333333333334, 0.15100447854846935, 0.20664018531967696, 0.0100582272141725]),
-                     hint="score the weights fitted on the training set on the validation set (do not refit).")
+grading.expect_close("validation losses for degrees 0..3", val_losses,
+                     np.array([0.2033333333, 0.1510044785, 0.2066401853, 0.01005822721]),
+                     hint="score the weights fitted on the training set on the validation set (do not "
+                     "refit).")
 grading.expect_equal("best degree", best, 3,
                      hint="pick the degree with the smallest validation loss, not training loss.")
 
