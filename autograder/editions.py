@@ -11,7 +11,7 @@
   ``dist/student/aNN/course-<version>+aNN-py3-none-any.whl``.
 - The *reference* is the full library renamed to ``course_reference`` (imports rewritten textually:
   ``from course.x import y`` / ``import course.x`` become ``course_reference.x``). It is put on the
-  grading kernel's path only; ``course.grading.reference`` finds it there.
+  grading kernel's path only; ``autograder.checks.core.reference`` finds it there.
 """
 
 from __future__ import annotations

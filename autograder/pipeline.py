@@ -252,8 +252,7 @@ def repair_duplicate_ids(nb) -> list[str]:
 SUSPICIOUS = (
     "course_reference",
     "COURSE_REFERENCE_PATH",
-    "grading.check_",
-    "grading.reference",
+    "autograder",
     "grading.expect_",
 )
 

@@ -247,9 +247,10 @@ def mlp_step_case(tiny: bool = False, repeat: int = 20) -> list[dict[str, Any]]:
 def conv_case(
     N: int, C: int, H: int, W: int, F: int, k: int, pad: int, bar: float, repeat: int = 20
 ) -> list[dict[str, Any]]:
-    """Forward + backward of ``conv_forward_im2col`` / ``conv_backward_im2col`` (stride 1, float32)
-    against torch.nn.functional.conv2d (input, weight and bias all requiring grad, as for a layer inside
-    a network), and against the same batched GEMMs on ready-made columns, chunk by chunk as ours."""
+    """Forward + backward of the fast pair ``conv_im2col_fast_forward`` / ``conv_im2col_fast_backward``
+    (what ``Conv2d`` runs; stride 1, float32) against torch.nn.functional.conv2d (input, weight and bias
+    all requiring grad, as for a layer inside a network), and against the same batched GEMMs on
+    ready-made columns, chunk by chunk as ours."""
     from course.layers import convolution  # noqa: PLC0415
     from course.training.init import he_normal  # noqa: PLC0415
 
@@ -257,18 +258,18 @@ def conv_case(
     x = rng.standard_normal((N, C, H, W)).astype(np.float32)
     w = he_normal((F, C, k, k), rng)
     b = np.zeros(F, dtype=np.float32)
-    out, _ = convolution.conv_forward_im2col(x, w, b, 1, pad)
+    out, _ = convolution.conv_im2col_fast_forward(x, w, b, 1, pad)
     dout = rng.standard_normal(out.shape).astype(np.float32)
 
     def ours() -> None:
-        _, cache = convolution.conv_forward_im2col(x, w, b, 1, pad)
-        convolution.conv_backward_im2col(dout, cache)
+        _, cache = convolution.conv_im2col_fast_forward(x, w, b, 1, pad)
+        convolution.conv_im2col_fast_backward(dout, cache)
 
     w_rows = w.reshape(F, -1)
     d_flat = dout.reshape(N, F, -1)
     chunk = convolution._chunk_size(N, w_rows.shape[1], d_flat.shape[2], x.itemsize, np)
     starts = range(0, N, chunk)
-    cols = [convolution.im2col(x[n0 : n0 + chunk], k, k, 1, pad) for n0 in starts]
+    cols = [convolution.im2col_fast(x[n0 : n0 + chunk], k, k, 1, pad) for n0 in starts]
 
     def gemm() -> None:
         for n0, c in zip(starts, cols, strict=True):

@@ -33,7 +33,7 @@ from course.layers.attention import (
     self_attention_forward,
 )
 from course.layers.batchnorm import batchnorm_backward, batchnorm_forward
-from course.layers.convolution import conv_backward_im2col, conv_forward_im2col
+from course.layers.convolution import conv_im2col_backward, conv_im2col_forward
 from course.layers.embedding import word_embedding_backward, word_embedding_forward
 from course.layers.losses import softmax_cross_entropy
 from course.layers.lstm import LSTM, lstm_backward, lstm_forward
@@ -114,7 +114,7 @@ def test_convolution_im2col_pair_on_gpu():
         "w": r.standard_normal((4, 3, 3, 3)),
         "b": r.standard_normal(4),
     }
-    run = lambda p: _forward_backward(conv_forward_im2col, conv_backward_im2col, p, 2, 1)  # stride 2, pad 1
+    run = lambda p: _forward_backward(conv_im2col_forward, conv_im2col_backward, p, 2, 1)  # stride 2, pad 1
     _assert_same_on_gpu(run, inputs)
 
 

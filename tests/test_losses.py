@@ -99,6 +99,14 @@ def test_separate_softmax_cross_entropy_equals_the_fused_one_at_moderate_logits(
     assert errors["logits"] < 1e-7
 
 
+def test_softmax_cross_entropy_leaves_its_logits_untouched():
+    logits = np.random.default_rng(11).standard_normal((4, 5))
+    before = logits.copy()
+    _, dlogits = softmax_cross_entropy(logits, np.array([0, 4, 2, 2]))
+    np.testing.assert_array_equal(logits, before)
+    np.testing.assert_allclose(dlogits.sum(axis=1), 0.0, atol=1e-15)  # (softmax - onehot) sums to 0 per row
+
+
 @pytest.mark.parametrize("shape", [(4, 3), (2, 3, 5), (6,)])
 def test_mse_loss_is_the_mean_over_all_elements_and_its_gradient_matches(shape):
     rng = np.random.default_rng(6)

@@ -2,7 +2,7 @@
 
 The module-scoped batch holds, for a01, the complete / partial / blank / broken sample students and
 one who only calls the library, and for the tiny trap assignment a99_traps the adversarial students of
-autograder/trapcases.py (several traps per student, each visible in the per-cell scores). Every test
+tests/trapcases.py (several traps per student, each visible in the per-cell scores). Every test
 reads its rows. The traps run with a 6 s per-cell limit, so the infinite loop costs 12 s.
 """
 
@@ -16,8 +16,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import trapcases
 
-from autograder import pipeline, samples, settings, trapcases
+from autograder import pipeline, samples, settings
 
 A01 = "a01_linear_models"
 TRAP = trapcases.TRAP_ASSIGNMENT

@@ -1,4 +1,5 @@
-"""Max pooling: the maximum of each window forward, the gradient to the winner only backward."""
+"""Max pooling: the maximum of each window forward, the gradient to the winner only backward; the fast pair
+equals the teaching one."""
 
 from functools import partial
 
@@ -6,7 +7,13 @@ import numpy as np
 import pytest
 
 from course.core.gradcheck import check_module, check_pair, rel_error
-from course.layers.pooling import MaxPool2d, max_pool_backward, max_pool_forward
+from course.layers.pooling import (
+    MaxPool2d,
+    max_pool_backward,
+    max_pool_fast_backward,
+    max_pool_fast_forward,
+    max_pool_forward,
+)
 
 # (N, C, H, W, size, stride): the reshape path (size == stride, dims divide) and the general strided path,
 # including overlapping windows (stride < size) and floored outputs (dims that do not divide).
@@ -67,6 +74,28 @@ def test_max_pool_preserves_float32():
     for size, stride in [(2, 2), (3, 1)]:
         out, cache = max_pool_forward(x, size, stride)
         assert out.dtype == np.float32 and max_pool_backward(np.ones_like(out), cache).dtype == np.float32
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"H{c[2]}W{c[3]}k{c[4]}s{c[5]}")
+def test_max_pool_fast_pair_equals_the_teaching_pair_exactly(config):
+    # Both pick the same winner (argmax over the same row-major offsets) and move values without
+    # arithmetic, so they agree bit for bit, ties included (the integer input below has many).
+    N, C, H, W, size, stride = config
+    for x in (_untied((N, C, H, W), seed=7), np.random.default_rng(8).integers(0, 3, (N, C, H, W)) * 1.0):
+        out, cache = max_pool_forward(x, size, stride)
+        out_fast, cache_fast = max_pool_fast_forward(x, size, stride)
+        np.testing.assert_array_equal(out_fast, out)
+        np.testing.assert_array_equal(cache_fast[1], cache[1])
+        dout = np.random.default_rng(9).standard_normal(out.shape)
+        np.testing.assert_array_equal(
+            max_pool_fast_backward(dout, cache_fast), max_pool_backward(dout, cache)
+        )
+
+
+def test_max_pool_fast_pair_preserves_float32():
+    x = _untied((2, 2, 4, 4), seed=3).astype(np.float32)
+    out, cache = max_pool_fast_forward(x, 2, 2)
+    assert out.dtype == np.float32 and max_pool_fast_backward(np.ones_like(out), cache).dtype == np.float32
 
 
 def test_maxpool2d_module_gradient_matches_central_difference():

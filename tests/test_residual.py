@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course.core.gradcheck import check_module, check_pair, rel_error
-from course.layers.convolution import conv_forward_naive
+from course.layers.convolution import conv_naive_forward
 from course.layers.residual import ResidualBlock, residual_block_backward, residual_block_forward
 
 
@@ -18,8 +18,8 @@ def _data(N=2, C=3, H=5, W=4, seed=0, dtype=np.float64):
 
 def test_residual_block_forward_equals_relu_of_input_plus_two_naive_convolutions():
     x, w1, b1, w2, b2 = _data()
-    h = np.maximum(conv_forward_naive(x, w1, b1, 1, 1)[0], 0)
-    expected = np.maximum(x + conv_forward_naive(h, w2, b2, 1, 1)[0], 0)
+    h = np.maximum(conv_naive_forward(x, w1, b1, 1, 1)[0], 0)
+    expected = np.maximum(x + conv_naive_forward(h, w2, b2, 1, 1)[0], 0)
     out, _ = residual_block_forward(x, w1, b1, w2, b2)
     assert out.shape == x.shape
     assert rel_error(out, expected) < 1e-12

@@ -13,10 +13,15 @@ H = 512: 32k elements, a few microseconds of memory traffic) the step is bound b
 one launch instead of a dozen is most of the gain. The backward kernel does the same for
 (dnext_h, dnext_c) -> (da, dprev_c).
 
-The NumPy twins ``lstm_cell_forward_numpy`` / ``lstm_cell_backward_numpy`` are the unfused chain
-(also runnable on CuPy); the kernels must match them. ``fused_lstm_forward`` / ``fused_lstm_backward``
-run a whole sequence with the fused cell (one GEMM per step for prev_h Wh, then one kernel) and return
-exactly what ``course.layers.lstm.lstm_forward`` / ``lstm_backward`` return; ``FusedLSTM`` is the module.
+The NumPy twins ``lstm_cell_forward_numpy`` / ``lstm_cell_backward_numpy``, which the kernels must match,
+are assignment 06's ``course.layers.lstm.lstm_step_forward`` / ``lstm_step_backward`` run on a given
+pre-activation (input a, Wx = I, no prev_h, Wh or b): one implementation of the LSTM step, also runnable
+on CuPy. The identity costs an extra (N, 4H) x (4H, 4H) product, so ``bench/gpu.py`` times the fused cell
+inside a whole step against CuPy's whole step, not against the twins.
+
+``fused_lstm_forward`` / ``fused_lstm_backward`` run a whole sequence with the fused cell (one GEMM per
+step for prev_h Wh, then one kernel) and return exactly what ``course.layers.lstm.lstm_forward`` /
+``lstm_backward`` return; ``FusedLSTM`` is the module.
 """
 
 from __future__ import annotations
@@ -37,20 +42,25 @@ from course.kernels.launch import (
     resolve_backend,
     simulator_enabled,
 )
-from course.layers.lstm import LSTM
+from course.layers.lstm import LSTM, lstm_step_backward, lstm_step_forward
 
 # numba.cuda, bound on the first kernel compilation (see ``course.kernels.launch``). It must be a module
 # global: the simulator runs a kernel by swapping the global named ``cuda`` for its fake CUDA module.
 cuda: Any = None
 
 
-def _sigmoid(xp: Any, a: Any) -> Any:
-    """sigmoid(a) = 0.5 tanh(a / 2) + 0.5: the form the kernel uses, which cannot overflow."""
-    return 0.5 * xp.tanh(0.5 * a) + 0.5
+def _identity_step(xp: Any, N: int, H: int, dtype: Any) -> tuple[Any, Any, Any, Any]:
+    """(prev_h, Wx, Wh, b) = (0, I, 0, 0), shapes (N, H), (4H, 4H), (H, 4H), (4H,): with these the
+    pre-activation x Wx + prev_h Wh + b of an LSTM step whose input x is a (N, 4H) is a itself, exactly
+    (a product with the identity adds only zeros), so ``lstm_step_forward`` / ``lstm_step_backward`` run
+    the element-wise half of the step on a given a."""
+    zeros = functools.partial(xp.zeros, dtype=dtype)
+    return zeros((N, H)), xp.eye(4 * H, dtype=dtype), zeros((H, 4 * H)), zeros(4 * H)
 
 
 def lstm_cell_forward_numpy(a: Any, prev_c: Any) -> tuple[Any, Any, tuple]:
-    """The element-wise LSTM step as array expressions (the twin of the forward kernel).
+    """The element-wise LSTM step as array expressions (the twin of the forward kernel): assignment 06's
+    ``course.layers.lstm.lstm_step_forward`` on the pre-activation a (input a, Wx = I, no prev_h, Wh or b).
 
     Inputs:
     - a: (N, 4H) gate pre-activations x Wx + prev_h Wh + b, gate order i, f, o, g.
@@ -62,17 +72,17 @@ def lstm_cell_forward_numpy(a: Any, prev_c: Any) -> tuple[Any, Any, tuple]:
       tanh_c (N, H) = tanh(next_c).
     """
     xp = get_array_module(a, prev_c)
-    H = prev_c.shape[1]
-    gates = xp.concatenate([_sigmoid(xp, a[:, : 3 * H]), xp.tanh(a[:, 3 * H :])], axis=1)  # (N, 4H)
-    i, f, o, g = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
-    next_c = f * prev_c + i * g
-    tanh_c = xp.tanh(next_c)
-    next_h = o * tanh_c
+    N, H = prev_c.shape
+    prev_h, Wx, Wh, b = _identity_step(xp, N, H, a.dtype)
+    next_h, next_c, step_cache = lstm_step_forward(a, prev_h, prev_c, Wx, Wh, b)
+    i, f, o, g, tanh_c = step_cache[5:]
+    gates = xp.concatenate([i, f, o, g], axis=1)  # (N, 4H)
     return next_h, next_c, (gates, prev_c, tanh_c)
 
 
 def lstm_cell_backward_numpy(dnext_h: Any, dnext_c: Any, cache: tuple) -> tuple[Any, Any]:
-    """Backward of the element-wise LSTM step as array expressions (the twin of the backward kernel).
+    """Backward of the element-wise LSTM step (the twin of the backward kernel): assignment 06's
+    ``course.layers.lstm.lstm_step_backward`` on the step of ``lstm_cell_forward_numpy``, whose dx is da.
 
     dc = dnext_c + dnext_h o (1 - tanh(next_c)^2); da_i = dc g i (1 - i), da_f = dc prev_c f (1 - f),
     da_o = dnext_h tanh(next_c) o (1 - o), da_g = dc i (1 - g^2); dprev_c = dc f.
@@ -86,15 +96,13 @@ def lstm_cell_backward_numpy(dnext_h: Any, dnext_c: Any, cache: tuple) -> tuple[
     """
     gates, prev_c, tanh_c = cache
     xp = get_array_module(dnext_h, dnext_c, gates)
-    H = prev_c.shape[1]
+    N, H = prev_c.shape
+    prev_h, Wx, Wh, _ = _identity_step(xp, N, H, gates.dtype)
     i, f, o, g = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
-    dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)  # both paths into next_c
-    da_i = dc * g * i * (1 - i)
-    da_f = dc * prev_c * f * (1 - f)
-    da_o = dnext_h * tanh_c * o * (1 - o)
-    da_g = dc * i * (1 - g * g)
-    da = xp.concatenate([da_i, da_f, da_o, da_g], axis=1)  # (N, 4H)
-    return da, dc * f
+    x = xp.zeros_like(gates)  # the step's input: only its weight gradient, which is not needed, reads it
+    step_cache = (x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c)
+    da, _, dprev_c, _, _, _ = lstm_step_backward(dnext_h, dnext_c, step_cache)  # dx = da I^T = da
+    return da, dprev_c
 
 
 @functools.cache

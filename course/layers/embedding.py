@@ -55,9 +55,9 @@ def word_embedding_backward(dout: Any, cache: tuple) -> Any:
     Returns:
     - dW: (V, D); rows of words that did not occur are zero. (The ids get no gradient.)
     """
-    x, w_shape, w_dtype = cache
-    check_array("word_embedding_backward", "dout", dout, (*x.shape, w_shape[1]), dtype_kind="f")
+    check_array("word_embedding_backward", "dout", dout, (*cache[0].shape, cache[1][1]), dtype_kind="f")
     # BEGIN GRADED a06.word_embedding_backward
+    x, w_shape, w_dtype = cache
     xp = get_array_module(dout)
     dW = xp.zeros(w_shape, dtype=w_dtype)
     xp.add.at(dW, x.reshape(-1), dout.reshape(-1, w_shape[1]))  # unbuffered: repeated ids accumulate

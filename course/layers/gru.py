@@ -21,12 +21,8 @@ import numpy as np
 from course.core.backend import get_array_module
 from course.core.module import Module
 from course.core.validation import check_array
+from course.layers.activations import sigmoid_forward
 from course.training.init import orthogonal
-
-
-def _sigmoid(xp: Any, a: Any) -> Any:
-    """Logistic sigmoid via tanh: sigmoid(a) = 0.5 tanh(a / 2) + 0.5 (cannot overflow for any a)."""
-    return 0.5 * xp.tanh(0.5 * a) + 0.5
 
 
 def gru_step_forward(x: Any, prev_h: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, tuple]:
@@ -50,10 +46,11 @@ def gru_step_forward(x: Any, prev_h: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any
     check_array("gru_step_forward", "b", b, (3 * H,), dims=dims, dtype_kind="f")
     # BEGIN GRADED a06.gru_step_forward
     xp = get_array_module(x, prev_h, Wx, Wh, b)
+    H = prev_h.shape[1]
     ax = x @ Wx + b  # (N, 3H): the input part of all three gates
     a_rz = ax[:, : 2 * H] + prev_h @ Wh[:, : 2 * H]  # (N, 2H)
-    r = _sigmoid(xp, a_rz[:, :H])
-    z = _sigmoid(xp, a_rz[:, H:])
+    r, _ = sigmoid_forward(a_rz[:, :H])  # (N, H) reset gate
+    z, _ = sigmoid_forward(a_rz[:, H:])  # (N, H) update gate
     n = xp.tanh(ax[:, 2 * H :] + (r * prev_h) @ Wh[:, 2 * H :])  # (N, H)
     next_h = z * prev_h + (1 - z) * n
     cache = (x, prev_h, Wx, Wh, r, z, n)
@@ -118,7 +115,7 @@ def gru_forward(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> tuple[Any, list]:
     # BEGIN GRADED a06.gru_forward
     xp = get_array_module(x, h0, Wx, Wh, b)
     N, T, _ = x.shape
-    h = xp.empty((N, T, H), dtype=np.result_type(x, h0, Wx, Wh, b))  # (N, T, H)
+    h = xp.empty((N, T, h0.shape[1]), dtype=np.result_type(x, h0, Wx, Wh, b))  # (N, T, H)
     cache = []
     prev_h = h0
     for t in range(T):

@@ -16,7 +16,7 @@ import numpy as np
 from course.core.backend import get_array_module
 from course.core.module import Module
 from course.core.validation import check_array
-from course.layers.losses import log_softmax
+from course.layers.losses import log_softmax, softmax
 
 
 def temporal_affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, tuple]:
@@ -37,8 +37,7 @@ def temporal_affine_forward(x: Any, w: Any, b: Any) -> tuple[Any, tuple]:
     check_array("temporal_affine_forward", "b", b, ("M",), dims=dims, dtype_kind="f")
     # BEGIN GRADED a06.temporal_affine_forward
     N, T, D = x.shape
-    out = (x.reshape(N * T, D) @ w).reshape(N, T, w.shape[1])  # (N, T, M): one GEMM for all steps
-    out += b
+    out = (x.reshape(N * T, D) @ w + b).reshape(N, T, w.shape[1])  # (N, T, M): one GEMM for all steps
     return out, (x, w)
     # END GRADED
 
@@ -54,10 +53,11 @@ def temporal_affine_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     Returns:
     - dx: (N, T, D); dw: (D, M); db: (M,).
     """
+    x_shape, M = cache[0].shape, cache[1].shape[1]
+    check_array("temporal_affine_backward", "dout", dout, (*x_shape[:2], M), dtype_kind="f")
+    # BEGIN GRADED a06.temporal_affine_backward
     x, w = cache
     N, T, D = x.shape
-    check_array("temporal_affine_backward", "dout", dout, (N, T, w.shape[1]), dtype_kind="f")
-    # BEGIN GRADED a06.temporal_affine_backward
     M = w.shape[1]
     dout2 = dout.reshape(N * T, M)  # (N T, M)
     dx = (dout2 @ w.T).reshape(N, T, D)  # (N, T, D)
@@ -94,14 +94,14 @@ def temporal_softmax_loss(x: Any, y: Any, mask: Any) -> tuple[float, Any]:
         )
     # BEGIN GRADED a06.temporal_softmax_loss
     xp = get_array_module(x, y, mask)
-    N, T, _ = x.shape
+    N, T, V = x.shape
     x2 = x.reshape(N * T, V)  # (N T, V)
     y2, m2 = y.reshape(N * T), mask.reshape(N * T)
     log_probs = log_softmax(x2, axis=1)  # (N T, V)
     rows = xp.arange(N * T)
     loss = -float((log_probs[rows, y2] * m2).sum()) / N
-    dx = xp.exp(log_probs)
-    dx[rows, y2] -= 1
+    dx = softmax(x2, axis=1)  # (N T, V)
+    dx[rows, y2] -= 1  # softmax - onehot(y)
     dx *= (m2 / N)[:, None].astype(x.dtype)
     return loss, dx.reshape(N, T, V)
     # END GRADED

@@ -40,6 +40,7 @@ from course.core.module import Module
 from course.core.validation import check_array, check_positive
 from course.layers.losses import log_softmax, softmax_cross_entropy
 from course.layers.lstm import lstm_backward, lstm_forward, lstm_init, lstm_step_forward
+from course.layers.temporal import temporal_affine_backward, temporal_affine_forward
 from course.training.optim import Optimizer, adam
 
 MASK_SCORE = -1e9
@@ -75,7 +76,8 @@ def pointer_scores_forward(E: Any, D: Any, W1: Any, W2: Any, v: Any, mask: Any =
     xp = get_array_module(E, D, W1, W2, v)
     keys = E @ W1  # (N, n, A): once per sequence, shared by every decoder step
     queries = D @ W2  # (N, T, A)
-    hidden = xp.tanh(keys[:, None, :, :] + queries[:, :, None, :])  # (N, T, n, A): every step meets every key
+    # (N, T, n, A): every step's query meets every key
+    hidden = xp.tanh(keys[:, None, :, :] + queries[:, :, None, :])
     scores = hidden @ v  # (N, T, n)
     if mask is not None:
         scores = xp.where(mask, scores, xp.asarray(MASK_SCORE, dtype=scores.dtype))
@@ -102,7 +104,7 @@ def pointer_scores_backward(dscores: Any, cache: tuple) -> tuple[Any, Any, Any, 
     N, T, n, A = hidden.shape
     check_array("pointer_scores_backward", "dscores", dscores, (N, T, n), dtype_kind="f")
     # BEGIN GRADED a08.pointer_scores_backward
-    xp = get_array_module(dscores, hidden)
+    A = hidden.shape[-1]
     du = dscores if mask is None else dscores * mask  # (N, T, n)
     dv = hidden.reshape(-1, A).T @ du.reshape(-1)  # (A,)
     dpre = du[..., None] * v * (1 - hidden * hidden)  # (N, T, n, A): tanh' = 1 - s^2 read from the output
@@ -195,16 +197,17 @@ def init_pointer_params(
 
 
 def _encode(params: dict[str, Any], x: Any) -> tuple[Any, Any, Any, Any, tuple]:
-    """Embed and encode x (N, n, F): returns emb (N, n, D), E (N, n, H), h_n, c_n and the caches."""
+    """Embed and encode x (N, n, F): returns emb (N, n, D), E (N, n, H), h_n, c_n and the caches
+    (embedding cache, encoder LSTM cache)."""
     xp = get_array_module(x)
     N = x.shape[0]
     H = params["enc_Wh"].shape[0]
-    emb = x @ params["We"] + params["be"]  # (N, n, D)
+    emb, emb_cache = temporal_affine_forward(x, params["We"], params["be"])  # (N, n, D)
     h0 = xp.zeros((N, H), dtype=emb.dtype)
     E, cN, enc_cache = lstm_forward(
         emb, h0, params["enc_Wx"], params["enc_Wh"], params["enc_b"], return_state=True
     )  # (N, n, H)
-    return emb, E, E[:, -1, :], cN, enc_cache
+    return emb, E, E[:, -1, :], cN, (emb_cache, enc_cache)
 
 
 def pointer_network_loss(
@@ -234,7 +237,7 @@ def pointer_network_loss(
     T = targets.shape[1]
     rows = xp.arange(N)[:, None]
     # forward: encoder, teacher-forced decoder, pointer scores, cross-entropy on the valid steps
-    emb, E, hN, cN, enc_cache = _encode(params, x)
+    emb, E, hN, cN, (emb_cache, enc_cache) = _encode(params, x)
     fed = xp.maximum(targets[:, :-1], 0)  # (N, T-1): the true previous outputs (pads fed as 0, unused)
     go = xp.broadcast_to(params["go"], (N, 1, emb.shape[2]))
     dec_in = xp.concatenate([go, emb[rows, fed]], axis=1)  # (N, T, D)
@@ -258,8 +261,7 @@ def pointer_network_loss(
     dE[:, -1, :] += dhN  # the last encoder state also started the decoder
     demb_enc, _, denc_Wx, denc_Wh, denc_b = lstm_backward(dE, enc_cache, dcT=dcN)
     demb += demb_enc
-    dWe = x.reshape(N * n, -1).T @ demb.reshape(N * n, -1)  # (F, D)
-    dbe = demb.sum(axis=(0, 1))
+    _, dWe, dbe = temporal_affine_backward(demb, emb_cache)  # the input points get no gradient
     grads = {
         "We": dWe,
         "be": dbe,

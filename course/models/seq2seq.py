@@ -31,6 +31,7 @@ from course.core.backend import get_array_module
 from course.core.module import Module
 from course.core.validation import check_array, check_positive
 from course.data.seq_tasks import EOS, PAD, SOS, EncodedPairs
+from course.layers.affine import affine_forward
 from course.layers.attention import additive_attention_step_backward, additive_attention_step_forward
 from course.layers.embedding import word_embedding_backward, word_embedding_forward
 from course.layers.losses import log_softmax
@@ -302,9 +303,12 @@ class Seq2Seq(Module):
         """A ``course.models.decoding`` step function: log P(y_t | y_<t, x) (B, Vt) and the next state."""
         h, c, enc, keys, src_mask = state
         xp = get_array_module(enc)
-        y_emb = self.params["tgt_embed"][xp.asarray(prev_tokens)]  # (B, E)
-        h, c, context, _, _ = decoder_step_forward(y_emb, h, c, enc, keys, src_mask, self.params)
-        logits = xp.concatenate([h, context], axis=1) @ self.params["out_W"] + self.params["out_b"]  # (B, Vt)
+        ids = xp.asarray(prev_tokens)[:, None]  # (B, 1): one step of the target sequence
+        y_emb, _ = word_embedding_forward(ids, self.params["tgt_embed"])  # (B, 1, E)
+        h, c, context, _, _ = decoder_step_forward(y_emb[:, 0], h, c, enc, keys, src_mask, self.params)
+        logits, _ = affine_forward(
+            xp.concatenate([h, context], axis=1), self.params["out_W"], self.params["out_b"]
+        )  # (B, Vt)
         return log_softmax(logits, axis=1), (h, c, enc, keys, src_mask)
 
     def greedy(self, src: Any, src_mask: Any, max_len: int) -> np.ndarray:

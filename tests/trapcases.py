@@ -13,80 +13,74 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.cells import code, hidden_test, markdown, solution, visible_test, write_notebook
+import jupytext
+import nbformat
+
+from autograder import source
 from autograder.samples import fill, set_answer
 
 TRAP_ASSIGNMENT = "a99_traps"
 FULL = 4.0
 
+# The trap assignment's text source. Its solutions are written inline (it grades the grader, not a
+# library region), so it is read with jupytext directly instead of being built by autograder.source.
+TRAP_SOURCE = '''\
+# %% [markdown]
+# # Trap assignment (tests of the grader only)
 
-def trap_cells() -> list:
-    return [
-        markdown("# Trap assignment (tests of the grader only)"),
-        code(
-            """
-            import numpy as np
+# %%
+import numpy as np
 
-            from course import grading
-            """
-        ),
-        solution(
-            "linear_predict",
-            '''
-            def linear_predict(X, w):
-                """y_hat = X w."""
-                ### BEGIN SOLUTION
-                return X @ w
-                ### END SOLUTION
-            ''',
-        ),
-        visible_test(
-            "linear_predict",
-            """
-            y_hat = linear_predict(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0]))
-            grading.expect_close("linear_predict(X, w)", y_hat, np.array([-1.0, -1.0]))
-            """,
-            points=1,
-        ),
-        hidden_test(
-            "linear_predict",
-            """
-            make = lambda rng: {"X": rng.standard_normal((5, 3)), "w": rng.standard_normal(3)}
-            grading.check_function(linear_predict, "models.linear.linear_predict", make)
-            """,
-            points=1,
-        ),
-        solution(
-            "sin_features",
-            '''
-            def sin_features(x):
-                """phi(x) = [1, x, sin(3x)]."""
-                ### BEGIN SOLUTION
-                return np.stack([np.ones_like(x), x, np.sin(3 * x)], axis=1)
-                ### END SOLUTION
-            ''',
-        ),
-        visible_test(
-            "sin_features",
-            """
-            X = sin_features(np.array([0.0, 1.0]))
-            grading.expect_close("sin_features(x)", X, np.array([[1.0, 0.0, 0.0], [1.0, 1.0, np.sin(3.0)]]))
-            """,
-            points=1,
-        ),
-        hidden_test(
-            "sin_features",
-            """
-            make = lambda rng: {"x": rng.uniform(-2, 2, 6)}
-            grading.check_function(sin_features, "models.linear.sin_features", make)
-            """,
-            points=1,
-        ),
-    ]
+from course import grading
+
+# %% nbgrader={"grade": false, "grade_id": "linear_predict", "locked": false, "schema_version": 3, "solution": true}
+def linear_predict(X, w):
+    """y_hat = X w."""
+    ### BEGIN SOLUTION
+    return X @ w
+    ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "linear_predict_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+y_hat = linear_predict(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0]))
+grading.expect_close("linear_predict(X, w)", y_hat, np.array([-1.0, -1.0]))
+
+# %% nbgrader={"grade": true, "grade_id": "linear_predict_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Hidden tests: the grader compares your function with the reference on fresh random inputs.
+### BEGIN HIDDEN TESTS
+from autograder.checks import core
+
+make = lambda rng: {"X": rng.standard_normal((5, 3)), "w": rng.standard_normal(3)}
+core.check_function(linear_predict, "models.linear.linear_predict", make)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": false, "grade_id": "sin_features", "locked": false, "schema_version": 3, "solution": true}
+def sin_features(x):
+    """phi(x) = [1, x, sin(3x)]."""
+    ### BEGIN SOLUTION
+    return np.stack([np.ones_like(x), x, np.sin(3 * x)], axis=1)
+    ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "sin_features_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+X = sin_features(np.array([0.0, 1.0]))
+grading.expect_close("sin_features(x)", X, np.array([[1.0, 0.0, 0.0], [1.0, 1.0, np.sin(3.0)]]))
+
+# %% nbgrader={"grade": true, "grade_id": "sin_features_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Hidden tests: the grader compares your function with the reference on fresh random inputs.
+### BEGIN HIDDEN TESTS
+from autograder.checks import core
+
+make = lambda rng: {"x": rng.uniform(-2, 2, 6)}
+core.check_function(sin_features, "models.linear.sin_features", make)
+### END HIDDEN TESTS
+'''
 
 
 def write_trap_source(source_dir: Path) -> Path:
-    return write_notebook(trap_cells(), Path(source_dir) / TRAP_ASSIGNMENT / f"{TRAP_ASSIGNMENT}.ipynb")
+    path = Path(source_dir) / TRAP_ASSIGNMENT / f"{TRAP_ASSIGNMENT}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = source._normalise(jupytext.reads(TRAP_SOURCE, fmt=source.TEXT_FORMAT))
+    nbformat.write(nb, str(path))
+    return path
 
 
 @dataclass
