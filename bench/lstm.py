@@ -1,11 +1,14 @@
-"""LSTM forward + backward timing: our NumPy sequence pair against torch.nn.LSTM and against its own GEMMs.
+"""LSTM forward + backward timing: our NumPy sequence pairs against torch.nn.LSTM and against their GEMMs.
 
-Two questions, one table:
-- is ``lstm_forward`` / ``lstm_backward`` competitive with PyTorch's CPU LSTM on the same problem?
+Three questions, one table:
+- is the fast pair ``lstm_forward_fast`` / ``lstm_backward_fast`` (what ``LSTM`` trains with) competitive
+  with PyTorch's CPU LSTM on the same problem?
 - how much time goes to anything other than matrix products? The GEMM-only baseline runs exactly the
-  matrix products our pair runs (one (T N, D) x (D, 4H) product for the inputs, T (N, H) x (H, 4H) steps
-  forward and T (N, 4H) x (4H, H) steps backward, then [dWx; db], dWh and dx as one product each), so
-  ours / GEMM - 1 is the share of element-wise work and Python overhead.
+  matrix products the fast pair runs (one (T N, D) x (D, 4H) product for the inputs, T (N, H) x (H, 4H)
+  steps forward and T (N, 4H) x (4H, H) steps backward, then [dWx; db], dWh and dx as one product each),
+  so ours / GEMM - 1 is the share of element-wise work and Python overhead;
+- what does the speed work buy over the teaching pair ``lstm_forward`` / ``lstm_backward`` (the a06
+  exercise: the step pair in a loop over time)?
 
 Timings are on one BLAS thread (``python -m bench.cpu --only lstm`` sets OPENBLAS_NUM_THREADS=1
 before NumPy is imported; ``torch_step`` sets torch's thread count), float32, with
@@ -19,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from course.layers.lstm import lstm_backward, lstm_forward, lstm_init
+from course.layers.lstm import lstm_backward, lstm_backward_fast, lstm_forward, lstm_forward_fast, lstm_init
 
 
 def _problem(N: int, T: int, D: int, H: int, seed: int) -> dict[str, np.ndarray]:
@@ -36,7 +39,17 @@ def _problem(N: int, T: int, D: int, H: int, seed: int) -> dict[str, np.ndarray]
 
 
 def ours_step(p: dict[str, np.ndarray]) -> Callable[[], None]:
-    """One forward + backward of ``lstm_forward`` / ``lstm_backward``."""
+    """One forward + backward of the fast pair ``lstm_forward_fast`` / ``lstm_backward_fast``."""
+
+    def run() -> None:
+        _, cache = lstm_forward_fast(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+        lstm_backward_fast(p["dh"], cache)
+
+    return run
+
+
+def teaching_step(p: dict[str, np.ndarray]) -> Callable[[], None]:
+    """One forward + backward of the teaching pair ``lstm_forward`` / ``lstm_backward``."""
 
     def run() -> None:
         _, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
@@ -47,7 +60,7 @@ def ours_step(p: dict[str, np.ndarray]) -> Callable[[], None]:
 
 def gemm_step(p: dict[str, np.ndarray]) -> Callable[[], None]:
     """Only the matrix products of one forward + backward, on buffers of the same shapes (the input
-    GEMM has D + 1 columns: ``lstm_forward`` folds the bias in as a column of ones)."""
+    GEMM has D + 1 columns: ``lstm_forward_fast`` folds the bias in as a column of ones)."""
     x, Wx, Wh, dh = p["x"], p["Wx"], p["Wh"], p["dh"]
     N, T, D = x.shape
     H = Wh.shape[0]
@@ -99,14 +112,15 @@ def lstm_benchmark_rows(
     """Rows for ``bench.cpu``'s table: one per candidate, timed round-robin by ``bench.cpu.compare``
     (CPU time of this process; fastest run and median).
 
-    Impl names: 'numpy' (``lstm_forward`` + ``lstm_backward``), 'numpy GEMMs only' and 'torch' (when
-    installed). Keys as in ``bench.cpu.rows_for``. The bar for the 'numpy' row is vs_torch <= 1.2
-    (recorded in 'bar') and vs_gemm <= 1.5 (recorded in 'gemm_bar').
+    Impl names: 'numpy' (the fast pair), 'numpy GEMMs only', 'numpy teaching loop' (``lstm_forward`` +
+    ``lstm_backward``, no bar) and 'torch' (when installed). Keys as in ``bench.cpu.rows_for``. The bar
+    for the 'numpy' row is vs_torch <= 1.2 (recorded in 'bar') and vs_gemm <= 1.5 (recorded in
+    'gemm_bar').
     """
     from bench.cpu import compare, rows_for  # noqa: PLC0415  (bench imports this module lazily too)
 
     p = _problem(N, T, D, H, seed)
-    fns = {"numpy": ours_step(p), "numpy GEMMs only": gemm_step(p)}
+    fns = {"numpy": ours_step(p), "numpy GEMMs only": gemm_step(p), "numpy teaching loop": teaching_step(p)}
     torch_fn = torch_step(p)
     if torch_fn is not None:
         fns["torch"] = torch_fn

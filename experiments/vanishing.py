@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from course.core.validation import check_choice, check_positive
+from course.layers.activations import sigmoid_backward, sigmoid_forward
 from course.layers.lstm import lstm_init, lstm_step_backward, lstm_step_forward
 from course.layers.rnn import rnn_init, rnn_step_backward, rnn_step_forward
 
@@ -49,10 +50,6 @@ def forward_backward_sweep(ws: Any, T: int, h0: float = 0.5) -> tuple[np.ndarray
     return res[..., 0], res[..., 1]
 
 
-def _sigmoid(a: Any) -> Any:
-    return 0.5 * np.tanh(0.5 * a) + 0.5
-
-
 def sigmoid_recurrence_loss(
     w: Any, b: Any, T: int = 50, h0: float = 0.5, target: float = 0.7
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,18 +63,22 @@ def sigmoid_recurrence_loss(
     """
     check_positive("sigmoid_recurrence_loss", "T", T)
     w, b = np.broadcast_arrays(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    hs = [np.full(w.shape, float(h0))]
+    shape = w.shape
+    w, b = w.reshape(-1), b.reshape(-1)  # 1-D inside: the sigmoid pair takes arrays, not scalars
+    h = np.full(w.shape, float(h0))
+    sigmoids = []  # s_t = sigmoid(h_{t-1}), also the cache of sigmoid_backward
     for _ in range(T):
-        hs.append(w * _sigmoid(hs[-1]) + b)
-    loss = (hs[-1] - target) ** 2
-    delta = 2 * (hs[-1] - target)
+        s, _ = sigmoid_forward(h)
+        sigmoids.append(s)
+        h = w * s + b
+    loss = (h - target) ** 2
+    delta = 2 * (h - target)
     dw, db = np.zeros(w.shape), np.zeros(w.shape)
-    for t in range(T, 0, -1):
-        s = _sigmoid(hs[t - 1])
+    for s in reversed(sigmoids):
         dw += delta * s
         db += delta
-        delta = delta * w * s * (1 - s)
-    return loss, dw, db
+        delta = sigmoid_backward(delta * w, s)  # delta_t w sigmoid'(h_{t-1})
+    return loss.reshape(shape), dw.reshape(shape), db.reshape(shape)
 
 
 def loss_surface(

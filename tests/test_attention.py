@@ -20,6 +20,8 @@ from course.layers.attention import (
     additive_attention_forward,
     additive_attention_step_backward,
     additive_attention_step_forward,
+    attention_read_backward,
+    attention_read_forward,
     dot_attention_backward,
     dot_attention_forward,
     masked_softmax,
@@ -60,6 +62,17 @@ def test_masked_softmax_rows_sum_to_one_and_masked_weights_are_exactly_zero(rng)
 def test_masked_softmax_rejects_a_row_with_nothing_kept():
     with pytest.raises(ValueError, match="at least one position"):
         masked_softmax(np.zeros((2, 3)), np.array([[True, False, False], [False, False, False]]))
+
+
+# --------------------------------------------------------------------------------------------------- read
+
+
+def test_attention_read_is_the_weighted_sum_and_its_backward_matches_central_difference(rng):
+    a = masked_softmax(rng.standard_normal((N, T)), _padding_mask())
+    E = rng.standard_normal((N, T, H))
+    context, _ = attention_read_forward(a, E)
+    np.testing.assert_allclose(context, (a[:, :, None] * E).sum(axis=1), rtol=1e-12)
+    check_pair(attention_read_forward, attention_read_backward, {"a": rng.random((N, T)), "E": E})
 
 
 # ----------------------------------------------------------------------------------------------- position
@@ -221,6 +234,16 @@ def test_ntm_content_addressing_large_strength_selects_the_most_similar_row(rng)
     assert w.argmax() == 4 and w[0, 4] > 0.99
     w_soft, _ = ntm_content_addressing_forward(M, k, np.array([-20.0]))  # beta ~ 2e-9: uniform
     np.testing.assert_allclose(w_soft, 1 / 6, rtol=1e-6)
+
+
+def test_ntm_content_addressing_with_extreme_strengths_has_finite_gradients(rng):
+    # softplus'(beta_hat) = sigmoid(beta_hat) through the overflow-safe sigmoid_forward: exp(800) would
+    # overflow float64 (and any RuntimeWarning from course.* fails the run, see pyproject.toml)
+    M, k = rng.standard_normal((2, 5, H)), rng.standard_normal((2, H))
+    w, cache = ntm_content_addressing_forward(M, k, np.array([-800.0, 800.0]))
+    grads = ntm_content_addressing_backward(rng.standard_normal(w.shape), cache)
+    assert all(np.all(np.isfinite(g)) for g in grads)
+    assert grads[2][0] == 0.0  # beta ~ exp(-800) = 0: the strength's gradient underflows to exactly 0
 
 
 # ------------------------------------------------------------------------------------------ PyTorch oracle

@@ -15,6 +15,7 @@ from course.core.module import Module
 from course.layers.activations import relu_forward, sigmoid_forward
 from course.layers.affine import affine_backward, affine_forward
 from course.layers.batchnorm import batchnorm_backward, batchnorm_forward
+from course.layers.convolution import conv_im2col_backward, conv_im2col_forward
 from course.layers.elementwise import multiply_backward, multiply_forward
 from course.layers.embedding import word_embedding_backward, word_embedding_forward
 from course.layers.losses import softmax
@@ -173,6 +174,33 @@ def test_embedding_backward_assigning_instead_of_accumulating_fails_on_repeated_
     check_pair(forward, word_embedding_backward, {"W": _normal(4, 2)})
     with pytest.raises(AssertionError, match=r"dW: relative error"):
         check_pair(forward, backward, {"W": _normal(4, 2)})
+
+
+def _conv_backward_assigning_dx(dout, cache):
+    """conv_im2col_backward whose col2im assigns (=) instead of adding: overlapping windows lose gradient."""
+    x_shape, w, cols, stride, pad = cache
+    _, dw, db = conv_im2col_backward(dout, cache)
+    N, C, H, W = x_shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = dout.shape[2:]
+    dcols = (w.reshape(F, -1).T @ dout.reshape(N, F, -1)).reshape(N, C, HH, WW, Ho, Wo)
+    dxpad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+    for p in range(HH):
+        for q in range(WW):
+            rows, cols_ = (
+                slice(p, p + stride * (Ho - 1) + 1, stride),
+                slice(q, q + stride * (Wo - 1) + 1, stride),
+            )
+            dxpad[:, :, rows, cols_] = dcols[:, :, p, q]  # the bug: = where += is needed
+    return dxpad[:, :, pad : pad + H, pad : pad + W], dw, db
+
+
+def test_conv_backward_assigning_instead_of_accumulating_fails_where_windows_overlap():
+    inputs = {"x": _normal(2, 2, 5, 5), "w": _normal(3, 2, 3, 3, seed=1), "b": _normal(3, seed=2)}
+    forward = functools.partial(conv_im2col_forward, stride=1, pad=1)  # 3x3 windows every pixel: overlap
+    check_pair(forward, conv_im2col_backward, inputs, tol=1e-6)
+    with pytest.raises(AssertionError, match=r"dx: relative error"):
+        check_pair(forward, _conv_backward_assigning_dx, inputs, tol=1e-6)
 
 
 # --- the tests of the other files would fail too ---------------------------------------------------

@@ -95,7 +95,7 @@ def test_train_charlm_script_reaches_2_3_nats_per_character_within_300_steps():
     # the best n-gram baseline is 1.73 and the full 5-minute run goes well below it. The bound holds
     # from about step 100. The 100 s time cap is only a safety net: on any ordinary machine the 300-step
     # budget ends training, so the asserted number does not depend on how loaded the machine is.
-    script = Path(__file__).resolve().parents[1] / "scripts" / "train_charlm.py"
+    script = Path(__file__).resolve().parents[1] / "experiments" / "train_charlm.py"
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     result = subprocess.run(
         [sys.executable, str(script), "--budget", "100", "--max-steps", "300", "--no-baseline"],

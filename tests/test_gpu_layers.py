@@ -1,6 +1,7 @@
-"""The library on the GPU: every layer pair runs on CuPy arrays with no code change (one code path through
-``xp = get_array_module(...)``) and returns what it returns on NumPy; the hand-written kernels run on CuPy
-arrays through the CUDA array interface at GPU launch sizes and match their NumPy twins.
+"""The library on the GPU: every layer pair runs on CuPy arrays with no code change (one code path: functions
+that need the array module take it from ``xp = get_array_module(...)``, the others use only array methods
+and operators) and returns what it returns on NumPy; the hand-written kernels run on CuPy arrays through
+the CUDA array interface at GPU launch sizes and match their NumPy twins, which run on CuPy too.
 
 Every test here needs a CUDA GPU and CuPy (the ``gpu`` extra) and is skipped, with the reason, without
 them. Float64 comparisons allow 1e-9 relative error: the GPU sums in a different order (cuBLAS, CuPy's
@@ -14,7 +15,13 @@ import pytest
 
 from course.core.backend import get_array_module, gpu_available, is_gpu_array, to_cpu, to_device
 from course.kernels.launch import use_simulator_unless_gpu
-from course.kernels.lstm_cell import FusedLSTM, lstm_cell_backward, lstm_cell_forward
+from course.kernels.lstm_cell import (
+    FusedLSTM,
+    lstm_cell_backward,
+    lstm_cell_backward_numpy,
+    lstm_cell_forward,
+    lstm_cell_forward_numpy,
+)
 from course.kernels.matmul import matmul_register_blocked, matmul_tiled
 from course.kernels.softmax import softmax_rows, softmax_rows_numpy
 from course.layers.activations import (
@@ -191,6 +198,25 @@ def test_fused_lstm_cell_kernels_on_cupy_match_the_twin(dtype, rtol):
     got_grads = lstm_cell_backward(*to_device((dnext_h, dnext_c), "gpu"), got[2])
     for g, e in zip(got_grads, expected_grads):
         np.testing.assert_allclose(to_cpu(g), e, rtol=rtol, atol=rtol)
+
+
+def test_numpy_twins_run_on_cupy_arrays():
+    r = _rng(14)
+    N, H = 5, 7
+    inputs = {
+        "a": r.standard_normal((N, 4 * H)),
+        "prev_c": r.standard_normal((N, H)),
+        "dnext_h": r.standard_normal((N, H)),
+        "dnext_c": r.standard_normal((N, H)),
+        "x": r.standard_normal((N, 9)) * 5,
+    }
+
+    def twins(p):
+        next_h, next_c, cache = lstm_cell_forward_numpy(p["a"], p["prev_c"])
+        da, dprev_c = lstm_cell_backward_numpy(p["dnext_h"], p["dnext_c"], cache)
+        return next_h, next_c, *cache, da, dprev_c, softmax_rows_numpy(p["x"])
+
+    _assert_same_on_gpu(twins, inputs)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (5, 3), (37, 1000), (3, 5000)])

@@ -47,6 +47,17 @@ def test_gru_with_update_gate_shut_copies_the_state():
     np.testing.assert_allclose(next_h, p["h0"], rtol=1e-12)
 
 
+def test_gru_saturated_gates_give_finite_outputs_without_overflow_warnings():
+    # pre-activations of +-1e4: exp(1e4) overflows float64, so the gates must come from the overflow-safe
+    # sigmoid_forward (and the run fails on any RuntimeWarning from course.*, see pyproject.toml)
+    p = _params(seed=3)
+    p["x"] *= 1e4
+    h, cache = gru_forward(**p)
+    grads = gru_backward(np.ones_like(h), cache)
+    assert np.all(np.isfinite(h)) and np.all(np.abs(h) <= np.abs(p["h0"]).max() + 1)
+    assert all(np.all(np.isfinite(g)) for g in grads)
+
+
 @pytest.mark.parametrize("seed", [1, 4, 9])
 def test_gru_step_backward_matches_central_difference(seed):
     p = _params(seed=seed)

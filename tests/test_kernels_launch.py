@@ -5,6 +5,8 @@ import pytest
 
 from course.kernels.launch import blocks, resolve_backend
 
+pytestmark = pytest.mark.a09
+
 
 def test_auto_backend_sends_numpy_arrays_to_the_twin_and_explicit_choices_stand():
     x = np.zeros(3)

@@ -1,5 +1,6 @@
 """Tests for course/kernels/lstm_cell.py: the fused LSTM cell kernels against their NumPy twins, the twins
-against course.layers.lstm, and the fused sequence pair against course.layers.lstm's.
+(assignment 06's step run on a given pre-activation) against course.layers.lstm's step, and the fused
+sequence pair against course.layers.lstm's.
 
 The kernels run in numba's CUDA simulator when no GPU is visible (one Python thread per CUDA thread,
 so the sizes are tiny), on the GPU otherwise. Launches use 8 x 4 blocks, so every shape below that is
@@ -22,10 +23,11 @@ from course.kernels.lstm_cell import (
     lstm_cell_forward,
     lstm_cell_forward_numpy,
 )
-from course.layers.lstm import LSTM, lstm_backward, lstm_forward, lstm_step_forward
+from course.layers.lstm import LSTM, lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 
 pytest.importorskip("numba")
 use_simulator_unless_gpu()  # before the first kernel launch imports numba.cuda
+pytestmark = pytest.mark.a09
 
 # (N, H): single element, one row, one column, ragged, exact multiples of the block
 SHAPES = [(1, 1), (1, 7), (5, 1), (3, 9), (4, 8)]
@@ -54,6 +56,42 @@ def test_lstm_cell_twin_equals_lstm_step_forward_given_the_preactivation():
     ref_h, ref_c, _ = lstm_step_forward(x, h, c, Wx, Wh, b)
     np.testing.assert_allclose(next_h, ref_h, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(next_c, ref_c, rtol=1e-13, atol=1e-13)
+
+
+def test_lstm_cell_twin_reads_the_preactivation_exactly():
+    # The twin runs lstm_step_forward with x = a and Wx = I: the identity product must add nothing. Float64;
+    # 1e-15 allows the one-ulp differences between NumPy's vectorised and strided tanh.
+    a, prev_c = _cell_inputs(3, 4, seed=9)
+    next_h, next_c, (gates, _, tanh_c) = lstm_cell_forward_numpy(a, prev_c)
+    i, f, o, g = np.split(gates, 4, axis=1)
+    sigmoid = lambda z: 0.5 * np.tanh(0.5 * z) + 0.5
+    a_i, a_f, a_o, a_g = np.split(a, 4, axis=1)
+    expected = {
+        "i": (i, sigmoid(a_i)), "f": (f, sigmoid(a_f)), "o": (o, sigmoid(a_o)), "g": (g, np.tanh(a_g)),
+        "next_c": (next_c, f * prev_c + i * g), "tanh_c": (tanh_c, np.tanh(next_c)),
+        "next_h": (next_h, o * tanh_c),
+    }  # fmt: skip
+    for name, (got, want) in expected.items():
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-16, err_msg=name)
+
+
+def test_lstm_cell_twin_backward_equals_lstm_step_backward_through_the_preactivation():
+    rng = np.random.default_rng(10)
+    N, D, H = 3, 4, 5
+    x, h, c = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    Wx, Wh, b = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    dnext_h, dnext_c = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    dx, dprev_h, dprev_c, dWx, dWh, db = lstm_step_backward(
+        dnext_h, dnext_c, lstm_step_forward(x, h, c, Wx, Wh, b)[2]
+    )
+    _, _, cache = lstm_cell_forward_numpy(x @ Wx + h @ Wh + b, c)
+    da, dc = lstm_cell_backward_numpy(dnext_h, dnext_c, cache)
+    for name, got, expected in [
+        ("dx = da Wx^T", da @ Wx.T, dx), ("dprev_h = da Wh^T", da @ Wh.T, dprev_h),
+        ("dprev_c", dc, dprev_c), ("dWx = x^T da", x.T @ da, dWx), ("dWh = h^T da", h.T @ da, dWh),
+        ("db = sum of da", da.sum(axis=0), db),
+    ]:  # fmt: skip
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-13, err_msg=name)
 
 
 def test_lstm_cell_twin_backward_matches_central_difference():

@@ -14,6 +14,7 @@ from course.kernels.matmul import matmul_blocked_numpy, matmul_register_blocked,
 
 pytest.importorskip("numba")
 use_simulator_unless_gpu()  # before the first kernel launch imports numba.cuda
+pytestmark = pytest.mark.a09
 
 # (M, K, N): 1x1, row times column, column times row, ragged on every axis, exact multiples
 SHAPES = [(1, 1, 1), (1, 7, 1), (6, 1, 5), (1, 5, 9), (9, 5, 1), (13, 9, 11), (8, 8, 8)]

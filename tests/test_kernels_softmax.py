@@ -13,6 +13,7 @@ from course.kernels.softmax import softmax_rows, softmax_rows_numpy
 
 pytest.importorskip("numba")
 use_simulator_unless_gpu()  # before the first kernel launch imports numba.cuda
+pytestmark = pytest.mark.a09
 
 
 def test_softmax_twin_rows_are_distributions_equal_to_exp_over_sum():

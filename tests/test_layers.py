@@ -40,6 +40,8 @@ SIGNATURES = {
     "lstm_step_backward": ["dnext_h", "dnext_c", "cache"],
     "lstm_forward": ["x", "h0", "Wx", "Wh", "b"],
     "lstm_backward": ["dh", "cache"],
+    "lstm_forward_fast": ["x", "h0", "Wx", "Wh", "b"],
+    "lstm_backward_fast": ["dh", "cache"],
     "gru_step_forward": ["x", "prev_h", "Wx", "Wh", "b"],
     "gru_step_backward": ["dnext_h", "cache"],
     "gru_forward": ["x", "h0", "Wx", "Wh", "b"],
@@ -47,6 +49,8 @@ SIGNATURES = {
     "temporal_affine_forward": ["x", "w", "b"],
     "temporal_affine_backward": ["dout", "cache"],
     "temporal_softmax_loss": ["x", "y", "mask"],
+    "attention_read_forward": ["a", "E"],
+    "attention_read_backward": ["dcontext", "cache"],
 }
 
 OTHER_NAMES = [

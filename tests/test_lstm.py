@@ -1,5 +1,5 @@
-"""Tests for course/layers/lstm.py: the LSTM step pair, the fast sequence pair, initialisation and the
-module."""
+"""Tests for course/layers/lstm.py: the LSTM step pair, the teaching and the fast sequence pair (and that
+they are equal), initialisation and the module."""
 
 import warnings
 
@@ -10,7 +10,9 @@ from course.core.gradcheck import check_module, check_pair
 from course.layers.lstm import (
     LSTM,
     lstm_backward,
+    lstm_backward_fast,
     lstm_forward,
+    lstm_forward_fast,
     lstm_init,
     lstm_step_backward,
     lstm_step_forward,
@@ -39,33 +41,22 @@ def _c0(p, seed):
     return np.random.default_rng(seed + 100).standard_normal(p["h0"].shape).astype(p["h0"].dtype)
 
 
-def _forward_with_state(x, h0, c0, Wx, Wh, b):
-    return lstm_forward(x, h0, Wx, Wh, b, c0=c0, return_state=True)
+PAIRS = {
+    "teaching": (lstm_forward, lstm_backward),
+    "fast": (lstm_forward_fast, lstm_backward_fast),
+}
 
 
-def _backward_with_state(dh, dcT, cache):
-    return lstm_backward(dh, cache, dcT=dcT, return_state=True)
+def _with_state(pair):
+    forward, backward = PAIRS[pair]
 
+    def forward_with_state(x, h0, c0, Wx, Wh, b):
+        return forward(x, h0, Wx, Wh, b, c0=c0, return_state=True)
 
-def _steps_forward(x, h0, c0, Wx, Wh, b):
-    """The teaching definition: lstm_step_forward in a loop."""
-    h, c, caches, hs = h0, c0, [], []
-    for t in range(x.shape[1]):
-        h, c, cache = lstm_step_forward(np.ascontiguousarray(x[:, t]), h, c, Wx, Wh, b)
-        hs.append(h)
-        caches.append(cache)
-    return np.stack(hs, axis=1), c, caches
+    def backward_with_state(dh, dcT, cache):
+        return backward(dh, cache, dcT=dcT, return_state=True)
 
-
-def _steps_backward(dh, dcT, caches):
-    dWx = dWh = db = 0
-    dnext_h, dnext_c = np.zeros_like(dh[:, 0]), dcT
-    dxs = []
-    for t in reversed(range(dh.shape[1])):
-        dx, dnext_h, dnext_c, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t] + dnext_h, dnext_c, caches[t])
-        dxs.append(dx)
-        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
-    return np.stack(dxs[::-1], axis=1), dnext_h, dnext_c, dWx, dWh, db
+    return forward_with_state, backward_with_state
 
 
 def test_lstm_step_forward_with_zero_weights_is_driven_by_the_biases():
@@ -95,84 +86,154 @@ def test_lstm_step_backward_matches_central_difference_on_h_and_c(seed):
     check_pair(lstm_step_forward, lstm_step_backward, inputs, seed=seed)
 
 
-@pytest.mark.parametrize("seed", [0, 2, 6])
-def test_lstm_backward_matches_central_difference_with_gradient_on_every_step(seed):
-    check_pair(lstm_forward, lstm_backward, _params(seed=seed), seed=seed)
+@pytest.mark.parametrize("pair,seed", [("teaching", 0), ("teaching", 2), ("teaching", 6), ("fast", 0)])
+def test_lstm_backward_matches_central_difference_with_gradient_on_every_step(pair, seed):
+    check_pair(*PAIRS[pair], _params(seed=seed), seed=seed)
 
 
-@pytest.mark.parametrize("seed", [2, 4, 6])
-def test_lstm_backward_with_state_matches_central_difference_on_c0_and_final_cell(seed):
+@pytest.mark.parametrize("pair,seed", [("teaching", 2), ("teaching", 4), ("teaching", 6), ("fast", 2)])
+def test_lstm_backward_with_state_matches_central_difference_on_c0_and_final_cell(pair, seed):
     p = _params(seed=seed)
     inputs = {"x": p["x"], "h0": p["h0"], "c0": _c0(p, seed), "Wx": p["Wx"], "Wh": p["Wh"], "b": p["b"]}
-    check_pair(_forward_with_state, _backward_with_state, inputs, seed=seed)
+    check_pair(*_with_state(pair), inputs, seed=seed)
 
 
-@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
-def test_fast_lstm_forward_and_backward_equal_the_composition_of_steps(dtype, rtol):
-    p = _params(N=4, T=7, D=5, H=6, seed=3, dtype=dtype)
+def test_lstm_forward_is_the_step_forward_in_a_loop():
+    p = _params(seed=3)
     c0 = _c0(p, 3)
-    h, cT, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=c0, return_state=True)
-    h_ref, cT_ref, caches = _steps_forward(p["x"], p["h0"], c0, p["Wx"], p["Wh"], p["b"])
-    np.testing.assert_allclose(h, h_ref, rtol=rtol, atol=rtol)
-    np.testing.assert_allclose(cT, cT_ref, rtol=rtol, atol=rtol)
+    h, cT, _ = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=c0, return_state=True)
+    prev_h, prev_c = p["h0"], c0
+    for t in range(p["x"].shape[1]):
+        prev_h, prev_c, _ = lstm_step_forward(p["x"][:, t], prev_h, prev_c, p["Wx"], p["Wh"], p["b"])
+        np.testing.assert_array_equal(h[:, t], prev_h, err_msg=f"h at step {t}")
+    np.testing.assert_array_equal(cT, prev_c)
+
+
+# The fast pair against the teaching pair: every output and every gradient, on shapes that include
+# N = 1, T = 1 and H = 1. Tolerances: float64 rtol = atol = 1e-12 (the two differ only by round-off:
+# the fast pair's gates come from one exp with folded signs and its weight gradients from one GEMM
+# over all steps instead of a sum of T products; measured differences are below 1e-15); float32
+# rtol = 2e-5 with atol = 2e-5 on values and 2e-4 on gradients (sums of T N products in single precision).
+FAST_TOLERANCES = [(np.float64, 1e-12, 1e-12, 1e-12), (np.float32, 2e-5, 2e-5, 2e-4)]
+SHAPES = [(4, 7, 5, 6), (1, 3, 2, 1), (5, 1, 3, 4), (3, 20, 4, 5)]
+
+
+@pytest.mark.parametrize("dtype,rtol,atol,grad_atol", FAST_TOLERANCES)
+@pytest.mark.parametrize("N,T,D,H", SHAPES)
+def test_fast_lstm_pair_equals_the_teaching_pair_with_state(dtype, rtol, atol, grad_atol, N, T, D, H):
+    p = _params(N=N, T=T, D=D, H=H, seed=3, dtype=dtype)
+    c0 = _c0(p, 3)
+    args = (p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+    h, cT, cache = lstm_forward_fast(*args, c0=c0, return_state=True)
+    h_ref, cT_ref, cache_ref = lstm_forward(*args, c0=c0, return_state=True)
+    assert h.dtype == cT.dtype == dtype
+    np.testing.assert_allclose(h, h_ref, rtol=rtol, atol=atol, err_msg="h")
+    np.testing.assert_allclose(cT, cT_ref, rtol=rtol, atol=atol, err_msg="c_T")
     rng = np.random.default_rng(7)
     dh = rng.standard_normal(h.shape).astype(dtype)
     dcT = rng.standard_normal(cT.shape).astype(dtype)
-    grads = lstm_backward(dh, cache, dcT=dcT, return_state=True)
-    ref = _steps_backward(dh, dcT, caches)
+    grads = lstm_backward_fast(dh, cache, dcT=dcT, return_state=True)
+    ref = lstm_backward(dh, cache_ref, dcT=dcT, return_state=True)
     for name, g, r in zip(["dx", "dh0", "dc0", "dWx", "dWh", "db"], grads, ref, strict=True):
         assert g.dtype == dtype, name
-        np.testing.assert_allclose(g, r, rtol=rtol, atol=rtol * 10, err_msg=name)
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=grad_atol, err_msg=name)
 
 
-def test_lstm_forward_without_c0_starts_from_a_zero_cell():
+@pytest.mark.parametrize("dtype,rtol,atol,grad_atol", FAST_TOLERANCES)
+def test_fast_lstm_pair_equals_the_teaching_pair_from_a_zero_cell(dtype, rtol, atol, grad_atol):
+    p = _params(N=4, T=6, D=3, H=5, seed=11, dtype=dtype)
+    h, cache = lstm_forward_fast(**p)
+    h_ref, cache_ref = lstm_forward(**p)
+    np.testing.assert_allclose(h, h_ref, rtol=rtol, atol=atol, err_msg="h")
+    dh = np.random.default_rng(12).standard_normal(h.shape).astype(dtype)
+    grads, ref = lstm_backward_fast(dh, cache), lstm_backward(dh, cache_ref)
+    for name, g, r in zip(["dx", "dh0", "dWx", "dWh", "db"], grads, ref, strict=True):
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=grad_atol, err_msg=name)
+
+
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_lstm_forward_without_c0_starts_from_a_zero_cell(pair):
+    forward, backward = PAIRS[pair]
     p = _params(seed=4)
-    h, _ = lstm_forward(**p)
-    h_ref, _, _ = _steps_forward(p["x"], p["h0"], np.zeros_like(p["h0"]), p["Wx"], p["Wh"], p["b"])
-    np.testing.assert_allclose(h, h_ref, rtol=1e-12, atol=1e-14)
-    dx, dh0, dWx, dWh, db = lstm_backward(np.ones_like(h), lstm_forward(**p)[1])
+    h, _ = forward(**p)
+    h_zero, _, _ = lstm_forward(
+        p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=np.zeros((3, 3)), return_state=True
+    )
+    np.testing.assert_allclose(h, h_zero, rtol=1e-12, atol=1e-14)
+    dx, dh0, dWx, dWh, db = backward(np.ones_like(h), forward(**p)[1])
     assert dx.shape == p["x"].shape and dh0.shape == p["h0"].shape and dWh.shape == p["Wh"].shape
 
 
-def test_lstm_backward_leaves_the_upstream_gradient_unchanged_for_a_single_sequence():
-    p = _params(N=1, seed=2)  # with N = 1 the time-major view of dh is contiguous: it must still be copied
-    h, cache = lstm_forward(**p)
-    dh = np.random.default_rng(0).standard_normal(h.shape)
-    before = dh.copy()
-    lstm_backward(dh, cache)
-    np.testing.assert_array_equal(dh, before)
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_lstm_backward_leaves_the_upstream_gradients_unchanged_for_a_single_sequence(pair):
+    # with N = 1 the time-major view of dh is contiguous: the fast pair must still not write into it
+    p = _params(N=1, seed=2)
+    c0 = _c0(p, 2)
+    forward, backward = _with_state(pair)
+    h, cT, cache = forward(p["x"], p["h0"], c0, p["Wx"], p["Wh"], p["b"])
+    rng = np.random.default_rng(0)
+    dh, dcT = rng.standard_normal(h.shape), rng.standard_normal(cT.shape)
+    dh_before, dcT_before = dh.copy(), dcT.copy()
+    backward(dh, dcT, cache)
+    np.testing.assert_array_equal(dh, dh_before)
+    np.testing.assert_array_equal(dcT, dcT_before)
 
 
-def test_lstm_saturated_gates_give_finite_outputs_without_overflow_warnings():
+def test_teaching_lstm_backward_can_run_twice_on_one_cache_with_equal_results():
+    p = _params(seed=5)
+    c0 = _c0(p, 5)
+    h, cT, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=c0, return_state=True)
+    rng = np.random.default_rng(1)
+    dh, dcT = rng.standard_normal(h.shape), rng.standard_normal(cT.shape)
+    first = lstm_backward(dh, cache, dcT=dcT, return_state=True)
+    second = lstm_backward(dh, cache, dcT=dcT, return_state=True)
+    for name, a, b in zip(["dx", "dh0", "dc0", "dWx", "dWh", "db"], first, second, strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_lstm_saturated_gates_give_finite_outputs_without_overflow_warnings(pair):
+    forward, backward = PAIRS[pair]
     p = _params(seed=0, dtype=np.float32)
-    p["x"] *= 1e4  # pre-activations of +-1e4: exp(-a) overflows to inf, which is the right limit
+    p["x"] *= 1e4  # pre-activations of +-1e4: the gates saturate at exactly 0 or 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        h, cache = lstm_forward(**p)
-        grads = lstm_backward(np.ones_like(h), cache)
+        h, cache = forward(**p)
+        grads = backward(np.ones_like(h), cache)
     assert np.all(np.isfinite(h)) and np.all(np.abs(h) <= 1)
     assert all(np.all(np.isfinite(g)) for g in grads)
 
 
-def test_lstm_preserves_float32():
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_lstm_preserves_float32(pair):
+    forward, backward = PAIRS[pair]
     p = _params(dtype=np.float32)
-    h, cache = lstm_forward(**p)
+    h, cache = forward(**p)
     assert h.dtype == np.float32
-    assert all(g.dtype == np.float32 for g in lstm_backward(np.ones_like(h), cache))
+    assert all(g.dtype == np.float32 for g in backward(np.ones_like(h), cache))
 
 
-def test_lstm_rejects_mismatched_shapes_naming_the_argument():
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_lstm_rejects_mismatched_shapes_naming_the_argument(pair):
+    forward, backward = PAIRS[pair]
+    name = forward.__name__
     p = _params()
-    expected = r"lstm_forward: Wh must have shape \(H, 12\) = \(3, 12\), got \(3, 9\)"
+    expected = name + r": Wh must have shape \(H, 12\) = \(3, 12\), got \(3, 9\)"
     with pytest.raises(ValueError, match=expected):
-        lstm_forward(p["x"], p["h0"], p["Wx"], np.zeros((3, 9)), p["b"])
+        forward(p["x"], p["h0"], p["Wx"], np.zeros((3, 9)), p["b"])
+    with pytest.raises(ValueError, match=name + r": c0 must have shape \(N, H\) = \(3, 3\)"):
+        forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=np.zeros((2, 3)))
+    h, cache = forward(**p)
+    with pytest.raises(ValueError, match=backward.__name__ + r": dh must have shape"):
+        backward(h[:, 1:], cache)
+    with pytest.raises(ValueError, match=backward.__name__ + r": dcT must have shape"):
+        backward(h, cache, dcT=np.zeros((3, 2)))
+
+
+def test_lstm_step_rejects_mismatched_shapes_naming_the_argument():
+    p = _params()
     with pytest.raises(ValueError, match=r"lstm_step_forward: b must have shape \(12,\)"):
         lstm_step_forward(p["x"][:, 0], p["h0"], p["h0"], p["Wx"], p["Wh"], np.zeros(9))
-    with pytest.raises(ValueError, match=r"lstm_forward: c0 must have shape \(N, H\) = \(3, 3\)"):
-        lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=np.zeros((2, 3)))
-    h, cache = lstm_forward(**p)
-    with pytest.raises(ValueError, match=r"lstm_backward: dh must have shape"):
-        lstm_backward(h[:, 1:], cache)
 
 
 def test_lstm_init_sets_the_forget_bias_and_orthogonal_gate_blocks():
@@ -215,14 +276,16 @@ def _torch_lstm_from_ours(torch, p):
 
 
 @pytest.mark.oracle
-def test_lstm_matches_torch_nn_lstm_values_and_gradients():
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_lstm_matches_torch_nn_lstm_values_and_gradients(pair):
     torch = pytest.importorskip("torch")
+    forward, backward = _with_state(pair)
     p = _params(N=3, T=6, D=4, H=5, seed=8)
     c0 = _c0(p, 8)
-    h, cT, cache = lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"], c0=c0, return_state=True)
+    h, cT, cache = forward(p["x"], p["h0"], c0, p["Wx"], p["Wh"], p["b"])
     rng = np.random.default_rng(9)
     dh, dcT = rng.standard_normal(h.shape), rng.standard_normal(cT.shape)
-    dx, dh0, dc0, dWx, dWh, db = lstm_backward(dh, cache, dcT=dcT, return_state=True)
+    dx, dh0, dc0, dWx, dWh, db = backward(dh, dcT, cache)
 
     lstm, order = _torch_lstm_from_ours(torch, p)
     xt = torch.tensor(p["x"], requires_grad=True)
@@ -241,16 +304,16 @@ def test_lstm_matches_torch_nn_lstm_values_and_gradients():
     np.testing.assert_allclose(db[order], lstm.bias_ih_l0.grad.numpy(), **tol)
 
 
-def test_lstm_backward_consumes_its_cache_and_refuses_a_second_pass():
-    # lstm_backward writes the gate gradients over the cached gates (no second (T, N, 4H) buffer)
+def test_fast_lstm_backward_consumes_its_cache_and_refuses_a_second_pass():
+    # lstm_backward_fast writes the gate gradients over the cached gates (no second (T, N, 4H) buffer)
     p = _params(seed=1)
-    h, cache = lstm_forward(**p)
+    h, cache = lstm_forward_fast(**p)
     dh = np.ones_like(h)
-    with pytest.raises(ValueError, match="lstm_backward: dh must have shape"):
-        lstm_backward(dh[:, 1:], cache)  # a rejected call leaves the cache usable
-    first = lstm_backward(dh, cache)
+    with pytest.raises(ValueError, match="lstm_backward_fast: dh must have shape"):
+        lstm_backward_fast(dh[:, 1:], cache)  # a rejected call leaves the cache usable
+    first = lstm_backward_fast(dh, cache)
     with pytest.raises(RuntimeError, match="already used by a backward pass"):
-        lstm_backward(dh, cache)
-    again = lstm_backward(dh, lstm_forward(**p)[1])
+        lstm_backward_fast(dh, cache)
+    again = lstm_backward_fast(dh, lstm_forward_fast(**p)[1])
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)

@@ -3,11 +3,14 @@ drawing (lecture 000, part 1)."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from course.minitf.graph import Graph, Node
-from course.minitf.session import Session, topological_order
+from course.minitf.session import Session, run, run_without_cache, topological_order
 
 
 def _doubling_chain(depth: int) -> tuple[Graph, Node, list[Node]]:
@@ -60,7 +63,38 @@ def test_topological_order_handles_a_chain_deeper_than_the_recursion_limit() -> 
     assert order == chain
 
 
+def _minitf_imports(module: str) -> set[str]:
+    """The course.minitf modules that ``module`` imports when it runs (type-checking imports left out)."""
+    tree = ast.parse((Path(__file__).parents[1] / "course" / "minitf" / f"{module}.py").read_text())
+    found = set()
+    for node in tree.body:  # module level only; an ``if TYPE_CHECKING:`` block is an ast.If, skipped
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("course.minitf"):
+            names = [node.module] if node.module != "course.minitf" else [a.name for a in node.names]
+            found |= {name.rpartition(".")[2] for name in names}
+    return found
+
+
+def test_the_minitf_modules_import_each_other_in_one_direction_only() -> None:
+    """ops -> graph -> session -> draw: no module imports a later one, so there is no import cycle."""
+    order = ["ops", "graph", "session", "draw"]
+    for k, module in enumerate(order):
+        later = _minitf_imports(module) & set(order[k:])
+        assert not later, f"course.minitf.{module} imports {sorted(later)}, which come after it"
+
+
 # ---- Session.run ---------------------------------------------------------------------------------------
+
+
+def test_run_counts_one_evaluation_per_needed_node_and_the_naive_walk_one_per_path() -> None:
+    g, n = _lecture_graph()
+    feed = {n["G"]: np.ones(3), n["J"]: np.ones(3), n["H"]: np.ones(3)}
+    cached, naive = {}, {}
+    values = run([n["B"], n["C"]], feed, cached)
+    naive_values = run_without_cache([n["B"], n["C"]], feed, naive)
+    for got, want in zip(values, naive_values, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert cached == {node: 1 for node in topological_order([n["B"], n["C"]])}
+    assert naive[n["E"]] == 2 and naive[n["H"]] == 2  # E via B-D-E and C-E; H via B-H and B-D-H
 
 
 def test_run_returns_values_in_fetch_order_for_a_list_and_a_bare_value_for_a_node() -> None:
@@ -199,3 +233,44 @@ def test_draw_graph_puts_one_label_per_node_and_one_arrow_per_edge() -> None:
     assert all(text.get_text().endswith("x1") for text in ax.texts)
     assert ax.get_title()
     plt.close(ax.figure)
+
+
+def test_draw_graph_colours_the_nodes_flagged_as_gradient_nodes() -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    from matplotlib.colors import to_hex  # noqa: PLC0415
+
+    from course.minitf.draw import COLOURS, GRADIENT_COLOUR, draw_graph  # noqa: PLC0415
+    from course.minitf.session import gradients  # noqa: PLC0415
+
+    g = Graph()
+    x = g.placeholder("x")
+    y = g.sum(g.sigmoid(x), name="y")
+    forward = set(g.nodes)
+    (dx,) = gradients(y, [x])
+    for node in g.nodes:
+        node.is_gradient = node not in forward
+    ax = draw_graph([y, dx])
+    colours = {t.get_text().split("\n")[0]: to_hex(t.get_bbox_patch().get_facecolor()) for t in ax.texts}
+    assert colours["y"] == COLOURS["op"] and colours["x"] == COLOURS["placeholder"]
+    built = [node.name for node in g.nodes if node not in forward]
+    assert built and all(colours[name] == GRADIENT_COLOUR for name in built)
+    plt.close(ax.figure)
+
+
+def test_graph_layout_puts_each_node_at_its_longest_path_from_a_leaf_using_the_order_given() -> None:
+    from course.minitf.draw import graph_layout  # noqa: PLC0415
+
+    _, n = _lecture_graph()
+    calls = []
+
+    def order(nodes):
+        calls.append(list(nodes))
+        return topological_order(nodes)
+
+    depth = {node.name: y for node, (_, y) in graph_layout([n["A"]], order).items()}
+    assert calls == [[n["A"]]], "the layout must take its order from the function it is given"
+    assert depth == {"G": 0, "J": 0, "H": 0, "E": 1, "D": 2, "C": 2, "B": 3, "B_plus_C": 4, "A": 5}

@@ -111,16 +111,6 @@ def test_grad_ys_gives_the_vector_jacobian_product() -> None:
     assert_gradient_close("x", got, (v_value @ jacobian)[:, None], 1e-12, context="v^T J")
 
 
-def test_gradient_nodes_are_marked_and_forward_nodes_are_not() -> None:
-    g = Graph()
-    x = g.placeholder("x")
-    y = g.sum(g.sigmoid(x))
-    before = list(g.nodes)
-    gradients(y, [x])
-    assert not any(node.is_gradient for node in before)
-    assert all(node.is_gradient for node in g.nodes[len(before) :])
-
-
 # ---- second order --------------------------------------------------------------------------------------
 
 
@@ -203,6 +193,18 @@ def test_sgd_optimizer_step_updates_every_variable_of_the_loss_and_returns_the_o
     np.testing.assert_allclose(b.value, b_before - 0.1 * db_value, rtol=1e-14)
     np.testing.assert_array_equal(untouched.value, np.ones(2))
     assert sess.run(loss, feed) < loss_before
+
+
+def test_sgd_update_rebinds_each_variable_and_leaves_its_old_array_alone() -> None:
+    from course.minitf.ops import sgd_update  # noqa: PLC0415
+
+    g = Graph()
+    w, b = g.variable("w", np.array([[1.0, -2.0], [0.5, 0.0]])), g.variable("b", np.array([0.1, 0.2]))
+    old_w = w.value
+    sgd_update([w, b], [np.ones((2, 2)), np.array([1.0, -1.0])], 0.5)
+    np.testing.assert_array_equal(w.value, np.array([[0.5, -2.5], [0.0, -0.5]]))
+    np.testing.assert_allclose(b.value, np.array([-0.4, 0.7]), rtol=1e-15)
+    np.testing.assert_array_equal(old_w, np.array([[1.0, -2.0], [0.5, 0.0]]))  # a value fetched earlier
 
 
 def test_sgd_optimizer_converges_to_the_least_squares_solution() -> None:

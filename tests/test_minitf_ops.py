@@ -239,6 +239,22 @@ def test_ops_preserve_float32() -> None:
     assert [np.asarray(v).dtype for v in values] == [np.float32, np.float32]
 
 
+def test_relu_step_tanh_and_softmax_forward_rules_are_assignment_02s_functions() -> None:
+    from course.layers.activations import relu_backward, relu_forward, tanh_forward  # noqa: PLC0415
+    from course.layers.losses import softmax  # noqa: PLC0415
+
+    x = _away_from_zero(np.random.default_rng(0), (4, 5))
+    g = Graph()
+    z = g.placeholder("z")
+    relu, step, tanh, soft = Session(g).run([g.relu(z), g.step(z), g.tanh(z), g.softmax(z)], {z: x})
+    out, cache = relu_forward(x)
+    np.testing.assert_array_equal(relu, out)
+    np.testing.assert_array_equal(step, relu_backward(np.ones_like(x), cache))  # relu's derivative
+    np.testing.assert_array_equal(step, (x > 0).astype(x.dtype))
+    np.testing.assert_array_equal(tanh, tanh_forward(x)[0])
+    np.testing.assert_array_equal(soft, softmax(x, axis=-1))
+
+
 def test_matmul_shape_error_names_the_node_and_both_shapes() -> None:
     g = Graph()
     a, b = g.placeholder("a"), g.placeholder("b")

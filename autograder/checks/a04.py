@@ -368,7 +368,8 @@ def _check_batchnorm_forward(spec: Spec, batchnorm_forward: Callable) -> None:
         inputs = spec.inputs(np.random.default_rng(check_seed(spec.reference, trial)))
         mine, theirs = copy.deepcopy(inputs), copy.deepcopy(inputs)
         bn_param = inputs["bn_param"]
-        where = f"x of shape {inputs['x'].shape}, bn_param with keys {sorted(bn_param)}, mode {bn_param['mode']!r}"
+        where = f"x of shape {inputs['x'].shape}, bn_param with keys {sorted(bn_param)}"
+        where += f", mode {bn_param['mode']!r}"
         got = _student("batchnorm_forward", batchnorm_forward, **mine)
         if not (isinstance(got, tuple) and len(got) == 2):
             raise AssertionError("batchnorm_forward must return a pair (out, cache).")

@@ -5,8 +5,10 @@ assignment 09).
   backward), and an LSTM sequence pair and module that use it;
 - ``course.kernels.softmax``: row-wise stable softmax with a shared-memory block reduction;
 - ``course.kernels.matmul``: matrix multiply with shared-memory tiles, then with register blocking;
-- ``course.kernels.launch``: the backend choice, the lazy numba import and the simulator switch.
+- ``course.kernels.launch``: the backend choice, the lazy numba import and the simulator switch;
+- ``course.kernels.timing``: round-robin timing, the device's peaks, a report and the roofline plot.
 
 The kernels are written with numba.cuda, which is imported only when a kernel is first launched, so the
-rest of the library needs neither numba nor a GPU. ``python -m course.kernels.timing`` times them on a GPU.
+rest of the library needs neither numba nor a GPU. ``python -m bench.gpu`` (the benchmark, outside the
+library) times them on a GPU.
 """

@@ -26,6 +26,8 @@ from course.layers.attention import (
     additive_attention_forward,
     additive_attention_step_backward,
     additive_attention_step_forward,
+    attention_read_backward,
+    attention_read_forward,
     dot_attention_backward,
     dot_attention_forward,
     masked_softmax,
@@ -76,6 +78,14 @@ from course.layers.embedding import (
     word_embedding_backward,
     word_embedding_forward,
 )
+from course.layers.graph import (
+    GraphAttention,
+    MessagePassing,
+    gat_backward,
+    gat_forward,
+    message_passing_backward,
+    message_passing_forward,
+)
 from course.layers.gru import (
     GRU,
     gru_backward,
@@ -97,7 +107,9 @@ from course.layers.losses import (
 from course.layers.lstm import (
     LSTM,
     lstm_backward,
+    lstm_backward_fast,
     lstm_forward,
+    lstm_forward_fast,
     lstm_init,
     lstm_step_backward,
     lstm_step_forward,
@@ -197,6 +209,8 @@ __all__ = [
     "lstm_step_backward",
     "lstm_forward",
     "lstm_backward",
+    "lstm_forward_fast",
+    "lstm_backward_fast",
     "lstm_init",
     "LSTM",
     "gru_step_forward",
@@ -210,6 +224,8 @@ __all__ = [
     "temporal_softmax_loss",
     "TemporalAffine",
     "masked_softmax",
+    "attention_read_forward",
+    "attention_read_backward",
     "position_attention_forward",
     "position_attention_backward",
     "dot_attention_forward",
@@ -223,4 +239,10 @@ __all__ = [
     "self_attention_backward",
     "ntm_content_addressing_forward",
     "ntm_content_addressing_backward",
+    "message_passing_forward",
+    "message_passing_backward",
+    "MessagePassing",
+    "gat_forward",
+    "gat_backward",
+    "GraphAttention",
 ]

@@ -143,9 +143,10 @@ def position_attention_backward(dcontext: Any, da: Any, cache: tuple) -> tuple[A
     Returns:
     - dE: (N, T, H), dmu: (N,), dsigma: (N,).
     """
-    E, sigma, offset, a = cache
-    check_array("position_attention_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]), dtype_kind="f")
+    N, _, H = cache[0].shape
+    check_array("position_attention_backward", "dcontext", dcontext, (N, H), dtype_kind="f")
     # BEGIN GRADED a07.position_attention_backward
+    E, sigma, offset, a = cache
     da_read, dE = attention_read_backward(dcontext, (a, E))
     da_total = da_read if da is None else da_read + da  # a feeds both the read and the weights output
     du = softmax_backward(da_total, a)  # (N, T)
@@ -192,9 +193,10 @@ def dot_attention_backward(dcontext: Any, da: Any, cache: tuple) -> tuple[Any, A
     Returns:
     - dE: (N, T, H), dd: (N, H).
     """
-    E, d, a = cache
-    check_array("dot_attention_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]), dtype_kind="f")
+    N, _, H = cache[0].shape
+    check_array("dot_attention_backward", "dcontext", dcontext, (N, H), dtype_kind="f")
     # BEGIN GRADED a07.dot_attention_backward
+    E, d, a = cache
     da_read, dE = attention_read_backward(dcontext, (a, E))
     da_total = da_read if da is None else da_read + da
     du = softmax_backward(da_total, a)  # (N, T)
@@ -257,11 +259,10 @@ def additive_attention_step_backward(dcontext: Any, da: Any, cache: tuple) -> tu
     - dkeys: (N, T, A); the caller turns it into dE and dW1 once per sequence (sum dkeys over steps first).
     - dd: (N, Hd), dW2: (Hd, A), dv: (A,).
     """
-    E, d, W2, v, hidden, a = cache
-    check_array(
-        "additive_attention_step_backward", "dcontext", dcontext, (E.shape[0], E.shape[2]), dtype_kind="f"
-    )
+    N, _, H = cache[0].shape
+    check_array("additive_attention_step_backward", "dcontext", dcontext, (N, H), dtype_kind="f")
     # BEGIN GRADED a07.additive_attention_step_backward
+    E, d, W2, v, hidden, a = cache
     da_read, dE = attention_read_backward(dcontext, (a, E))
     da_total = da_read if da is None else da_read + da
     du = softmax_backward(da_total, a)  # (N, T)
@@ -308,8 +309,8 @@ def additive_attention_backward(dcontext: Any, da: Any, cache: tuple) -> tuple[A
     Returns (in the order of the inputs):
     - dE: (N, T, H) (the read path plus the keys path), dd: (N, Hd), dW1: (H, A), dW2: (Hd, A), dv: (A,).
     """
-    W1, step_cache = cache
     # BEGIN GRADED a07.additive_attention_backward
+    W1, step_cache = cache
     dE, dkeys, dd, dW2, dv = additive_attention_step_backward(dcontext, da, step_cache)
     E = step_cache[0]
     dE += dkeys @ W1.T  # E is used twice: in the read and in the keys
@@ -374,8 +375,8 @@ def self_attention_forward(
     check_array("self_attention_forward", "Wv", Wv, ("D", "dv"), dims=dims, dtype_kind="f")
     if key_mask is not None:
         check_array("self_attention_forward", "key_mask", key_mask, ("N", "T"), dims=dims, dtype_kind="b")
-    keep = self_attention_mask(key_mask, causal, X.shape[1])
     # BEGIN GRADED a07.self_attention_forward
+    keep = self_attention_mask(key_mask, causal, X.shape[1])  # None, or (N or 1, T, T) bool
     scale = 1.0 / math.sqrt(Wq.shape[1])  # a Python float, so float32 stays float32
     Q, K, V = X @ Wq, X @ Wk, X @ Wv  # (N, T, dk), (N, T, dk), (N, T, dv)
     S = (Q @ K.transpose(0, 2, 1)) * scale  # (N, T, T)
@@ -398,9 +399,10 @@ def self_attention_backward(dout: Any, dA: Any, cache: tuple) -> tuple[Any, Any,
     Returns:
     - dX: (N, T, D), dWq: (D, dk), dWk: (D, dk), dWv: (D, dv).
     """
-    X, Wq, Wk, Wv, Q, K, V, A, scale = cache
-    check_array("self_attention_backward", "dout", dout, (*X.shape[:2], Wv.shape[1]), dtype_kind="f")
+    N, T, _ = cache[0].shape  # X
+    check_array("self_attention_backward", "dout", dout, (N, T, cache[3].shape[1]), dtype_kind="f")
     # BEGIN GRADED a07.self_attention_backward
+    X, Wq, Wk, Wv, Q, K, V, A, scale = cache
     dV = A.transpose(0, 2, 1) @ dout  # (N, T, dv)
     dA_total = dout @ V.transpose(0, 2, 1)  # (N, T, T)
     if dA is not None:
@@ -468,9 +470,9 @@ def ntm_content_addressing_backward(dw: Any, cache: tuple) -> tuple[Any, Any, An
     Returns:
     - dM: (N, R, D), dk: (N, D), dbeta_hat: (N,).
     """
-    M, k, beta_hat, norm_k, norm_m, cos, beta, w = cache
-    check_array("ntm_content_addressing_backward", "dw", dw, w.shape, dtype_kind="f")
+    check_array("ntm_content_addressing_backward", "dw", dw, cache[-1].shape, dtype_kind="f")
     # BEGIN GRADED a07.ntm_content_addressing_backward
+    M, k, beta_hat, norm_k, norm_m, cos, beta, w = cache
     du = softmax_backward(dw, w)  # (N, R)
     dbeta = (du * cos).sum(axis=1)  # (N,)
     dbeta_hat = dbeta * sigmoid_forward(beta_hat)[0]  # softplus' = sigmoid

@@ -302,8 +302,9 @@ def conv_as_matrix(w: Any, input_shape: tuple[int, int, int], stride: int = 1, p
     Toeplitz blocks: an H' x H grid of (W', W) sub-blocks, sub-block (i, h) depending only on h - i (it
     holds filter row p = h - i + pad, zero if there is none) and each sub-block Toeplitz, its entry (j, v)
     depending only on v - j. The block itself is not Toeplitz: its diagonals break where a window row
-    reaches the image's edge. With stride s only every s-th output row and column of that matrix is kept;
-    with wrap-around padding instead of zeros the blocks would be block-circulant with circulant blocks.
+    reaches the image's edge. With stride s, M keeps only the rows of the stride-1 matrix whose output
+    position (i, j) has both coordinates multiples of s. With wrap-around padding instead of zeros the
+    blocks would be block-circulant with circulant blocks.
     M has F H' W' x C H W entries of which only about F H' W' C HH WW are non-zero: the reason nobody
     computes a convolution this way, and why it is still a linear layer.
 

@@ -25,8 +25,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -75,7 +74,8 @@ class Node:
     - inputs: the dependency list, the nodes whose values ``op.forward`` receives, in order.
     - value: the current value of a variable or constant (``None`` otherwise).
     - shape: for a placeholder, the expected shape (``None`` entries match anything), or None.
-    - is_gradient: True for nodes built by ``course.minitf.session.gradients`` (drawn in another colour).
+    - is_gradient: a drawing flag: ``draw_graph`` colours the node as part of a gradient graph (the caller
+      sets it, e.g. on the nodes that ``gradients`` added).
     """
 
     def __init__(
@@ -153,7 +153,6 @@ class Graph:
         self.nodes: list[Node] = []
         self._names: set[str] = set()
         self._counter = 0
-        self._building_gradients = False
 
     # ---- leaves ---------------------------------------------------------------------------------------
 
@@ -293,16 +292,7 @@ class Graph:
         """Zeros shaped like x."""
         return self.apply(ZerosLike(), [x], name)
 
-    # ---- building -------------------------------------------------------------------------------------
-
-    @contextmanager
-    def building_gradients(self) -> Iterator[None]:
-        """Mark the nodes built inside the ``with`` block as gradient nodes (``draw_graph`` colours them)."""
-        was_building, self._building_gradients = self._building_gradients, True
-        try:
-            yield
-        finally:
-            self._building_gradients = was_building
+    # ---- any operator object ----------------------------------------------------------------------
 
     def apply(self, op: Op, inputs: Sequence[Any], name: str | None = None) -> Node:
         """Steps 2-4 of the lecture: a node holding ``op`` whose dependencies are the input nodes.
@@ -336,7 +326,7 @@ class Graph:
     def _add_node(self, name: str, kind: str, **fields: Any) -> Node:
         if name in self._names:
             raise ValueError(f"Graph: a node named {name!r} already exists")
-        node = Node(self, name, kind, is_gradient=self._building_gradients, **fields)
+        node = Node(self, name, kind, **fields)
         self._names.add(name)
         self.nodes.append(node)
         return node

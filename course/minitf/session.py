@@ -180,9 +180,8 @@ def gradients(y: Node, xs: Sequence[Node], grad_ys: Any = None) -> list[Node]:
     - xs: the nodes to differentiate with respect to, all of y's graph.
     - grad_ys: the upstream gradient shaped like y, a node (or an array, made a constant); default: ones,
       i.e. the gradient of sum(y). Passing a vector v gives the vector-Jacobian product v^T dy/dx.
-    Returns one node per x, shaped like x (zeros when y does not depend on x). The nodes built are marked
-    ``is_gradient``. Run them, or differentiate them again: a Hessian-vector product is
-    ``gradients(sum(grad * v), [x])``.
+    Returns one node per x, shaped like x (zeros when y does not depend on x). Run them, or differentiate
+    them again: a Hessian-vector product is ``gradients(sum(grad * v), [x])``.
 
     The walk visits y's ancestors in reverse topological order, so a node is visited only after every
     consumer has sent its contribution; contributions from different paths are added, never overwritten.
@@ -194,20 +193,19 @@ def gradients(y: Node, xs: Sequence[Node], grad_ys: Any = None) -> list[Node]:
             raise ValueError(f"gradients: each x must be a node of y's graph, got {x!r}")
     if grad_ys is not None and not isinstance(grad_ys, Node):
         grad_ys = y.graph.constant(grad_ys)
-    with y.graph.building_gradients():
-        # BEGIN GRADED a03.gradients
-        g = y.graph  # the builder: gradient rules add their nodes to y's graph
-        grads = {y: grad_ys if grad_ys is not None else g.ones_like(y)}
-        for node in reversed(topological_order([y])):
-            if node not in grads or node.op is None:
-                continue  # a leaf, or a node that no gradient reached
-            for inp, grad in zip(node.inputs, local_gradients(g, node, grads[node]), strict=True):
-                if grad is None:
-                    continue
-                # A node read by several consumers (or twice by one) gets the sum over every path.
-                grads[inp] = g.add(grads[inp], grad) if inp in grads else grad
-        return [grads[x] if x in grads else g.zeros_like(x) for x in xs]
-        # END GRADED
+    # BEGIN GRADED a03.gradients
+    g = y.graph  # the builder: gradient rules add their nodes to y's graph
+    grads = {y: grad_ys if grad_ys is not None else g.ones_like(y)}
+    for node in reversed(topological_order([y])):
+        if node not in grads or node.op is None:
+            continue  # a leaf, or a node that no gradient reached
+        for inp, grad in zip(node.inputs, local_gradients(g, node, grads[node]), strict=True):
+            if grad is None:
+                continue
+            # A node read by several consumers (or twice by one) gets the sum over every path.
+            grads[inp] = g.add(grads[inp], grad) if inp in grads else grad
+    return [grads[x] if x in grads else g.zeros_like(x) for x in xs]
+    # END GRADED
 
 
 def sgd_optimizer(loss: Node, learning_rate: float) -> Node:

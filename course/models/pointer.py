@@ -100,10 +100,10 @@ def pointer_scores_backward(dscores: Any, cache: tuple) -> tuple[Any, Any, Any, 
     Returns:
     - dE: (N, n, H), dD: (N, T, Hd), dW1: (H, A), dW2: (Hd, A), dv: (A,).
     """
-    E, D, W1, W2, v, hidden, mask = cache
-    N, T, n, A = hidden.shape
+    N, T, n, _ = cache[5].shape  # hidden, (N, T, n, A)
     check_array("pointer_scores_backward", "dscores", dscores, (N, T, n), dtype_kind="f")
     # BEGIN GRADED a08.pointer_scores_backward
+    E, D, W1, W2, v, hidden, mask = cache
     A = hidden.shape[-1]
     du = dscores if mask is None else dscores * mask  # (N, T, n)
     dv = hidden.reshape(-1, A).T @ du.reshape(-1)  # (A,)
@@ -119,30 +119,11 @@ def pointer_scores_backward(dscores: Any, cache: tuple) -> tuple[Any, Any, Any, 
 
 
 # --------------------------------------------------------------------------------------------- masks
-def teacher_forcing_masks(targets: Any, n: int, closed: bool = False) -> Any:
-    """The mask of every decoding step when the true outputs ``targets`` are fed back.
-
-    Position j is allowed at step t if it is not among targets[:, :t]; for ``closed`` outputs the first
-    target is allowed again from step CLOSE_AFTER on (so the polygon can be closed). Steps after the end
-    (target -1) keep whatever the rule gives; their loss is ignored.
-
-    Inputs: targets (N, T) int, -1 for padding; n the number of input positions.
-    Returns: (N, T, n) bool.
-    """
-    check_array("teacher_forcing_masks", "targets", targets, ("N", "T"), dtype_kind="i")
-    xp = get_array_module(targets)
-    N, T = targets.shape
-    onehot = targets[:, :, None] == xp.arange(n)  # (N, T, n); a -1 pad matches nothing
-    chosen_before = xp.cumsum(onehot, axis=1) - onehot  # (N, T, n): times j was chosen before step t
-    allowed = chosen_before == 0
-    if closed:
-        reopen = onehot[:, :1, :] & (xp.arange(T) >= CLOSE_AFTER)[None, :, None]  # (N, T, n)
-        allowed |= reopen & (chosen_before == 1)
-    return allowed
-
-
 def update_mask(allowed: Any, choice: Any, first: Any, t: int, closed: bool) -> Any:
-    """The mask for step t + 1 after ``choice`` was made at step t (the decoding-time twin of the rule above).
+    """The mask for step t + 1 after ``choice`` was made at step t.
+
+    The chosen position is used up; for ``closed`` outputs the first position is allowed again from step
+    CLOSE_AFTER on, until it is chosen a second time (which closes the polygon).
 
     Inputs:
     - allowed: (N, n) bool mask used at step t.
@@ -165,6 +146,31 @@ def update_mask(allowed: Any, choice: Any, first: Any, t: int, closed: bool) -> 
         nxt[rows, first] = nxt[rows, first] | (choice != first)  # reopen the start until it is used to close
     return nxt
     # END GRADED
+
+
+def teacher_forcing_masks(targets: Any, n: int, closed: bool = False) -> Any:
+    """The mask of every decoding step when the true outputs ``targets`` are fed back.
+
+    ``update_mask`` applied to each true output in turn, so training sees exactly the masks decoding
+    builds: position j is allowed at step t if it is not among targets[:, :t]; for ``closed`` outputs the
+    first target is allowed again from step CLOSE_AFTER on (so the polygon can be closed). A padding step
+    (target -1) chooses nothing and leaves the mask as it was; its loss is ignored.
+
+    Inputs: targets (N, T) int, -1 for padding; n the number of input positions.
+    Returns: (N, T, n) bool.
+    """
+    check_array("teacher_forcing_masks", "targets", targets, ("N", "T"), dtype_kind="i")
+    xp = get_array_module(targets)
+    N, T = targets.shape
+    first = xp.maximum(targets[:, 0], 0)
+    allowed = xp.ones((N, n), dtype=bool)  # (N, n): nothing chosen yet
+    masks = [allowed]
+    for t in range(T - 1):
+        choice = targets[:, t]
+        chosen = update_mask(allowed, xp.maximum(choice, 0), first, t, closed)
+        allowed = xp.where((choice >= 0)[:, None], chosen, allowed)  # (N, n)
+        masks.append(allowed)
+    return xp.stack(masks, axis=1)  # (N, T, n)
 
 
 # ----------------------------------------------------------------------------------------- the model

@@ -130,8 +130,8 @@ def decoder_step_backward(dh: Any, dc: Any, dcontext: Any, cache: tuple) -> tupl
     Returns, in order: dy_emb (N, E), dprev_h (N, H), dprev_c (N, H), denc (N, Ts, H) (read path only),
     dkeys (N, Ts, A), and a dict of parameter gradients (att_W2, att_v, dec_Wx, dec_Wh, dec_b).
     """
-    att_cache, lstm_cache, E = cache
     # BEGIN GRADED a07.decoder_step_backward
+    att_cache, lstm_cache, E = cache
     dx, dprev_h, dprev_c, dWx, dWh, db = lstm_step_backward(dh, dc, lstm_cache)
     dy_emb = dx[:, :E]
     dcontext = dcontext + dx[:, E:]  # the context fed both the output layer and the LSTM input
@@ -212,8 +212,8 @@ def seq2seq_backward(dlogits: Any, cache: tuple) -> dict[str, Any]:
 
     Returns a dict of gradients, one per parameter (same names and shapes as ``params``).
     """
-    params, enc, keys, (src_emb_cache, enc_lstm_cache, last), tgt_emb_cache, step_caches, out_cache = cache
     # BEGIN GRADED a07.seq2seq_backward
+    params, enc, keys, (src_emb_cache, enc_lstm_cache, last), tgt_emb_cache, step_caches, out_cache = cache
     xp = get_array_module(dlogits)
     grads = {name: xp.zeros_like(p) for name, p in params.items()}
     douts, grads["out_W"], grads["out_b"] = temporal_affine_backward(dlogits, out_cache)  # (N, Tt, 2H)

@@ -6,13 +6,17 @@
 # the work is a chain of small steps that each read and write all of memory. This assignment has two
 # parts.
 #
-# - **The library on the GPU, for free.** Every function of `course` starts with
-#   `xp = get_array_module(x)` and then writes `xp.exp`, `xp.zeros`, `@`. Hand it CuPy arrays and the
-#   same code runs on the GPU (section 6).
+# - **The library on the GPU, for free.** The functions of `course` that call an array-module function
+#   (`xp.exp`, `xp.zeros`, `xp.tanh`) get the module from `xp = get_array_module(x)`; the others (`affine`,
+#   `elementwise`) use only array methods and operators (`@`, `+`, `.sum()`), so CuPy arrays pass
+#   through them unchanged, and the initialisers of `course.training.init` draw NumPy arrays on the host,
+#   which `to_device` moves to the GPU. Hand the library CuPy arrays and the same code runs on the GPU
+#   (section 6).
 # - **Kernels of your own.** Some work is worth writing as one GPU kernel. You will write, with
 #   [numba.cuda](https://numba.readthedocs.io/en/stable/cuda/index.html):
 #
-#   1. a **fused LSTM cell**: the element-wise half of an LSTM step in one kernel (and, as an extra, its backward);
+#   1. a **fused LSTM cell**: the element-wise half of an LSTM step in one kernel (and, as an extra, its
+#      backward);
 #   2. a **row-wise softmax** whose maximum and sum are **reductions in shared memory**;
 #   3. a **tiled matrix multiply** that reuses every loaded number through shared memory;
 #   4. (extra) a **register-blocked matrix multiply** that reuses numbers through registers as well.
@@ -36,7 +40,7 @@
 
 # %%
 import functools
-import math
+import math  # noqa: F401 (the kernels' solutions call math.tanh, math.exp and math.inf)
 import time
 import warnings
 
@@ -44,15 +48,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course import grading
-from course.kernels import timing as gpu_bench
 from course.core.backend import cupy_module, get_array_module, gpu_available, to_cpu, to_device
+from course.kernels import timing
 from course.kernels.launch import blocks, import_cuda, kernel_args, numba_dtype, use_simulator_unless_gpu
 from course.kernels.lstm_cell import lstm_cell_backward_numpy, lstm_cell_forward_numpy
 from course.kernels.softmax import softmax_rows_numpy
 from course.layers.activations import relu_backward, relu_forward
 from course.layers.affine import affine_backward, affine_forward
 from course.layers.losses import softmax_cross_entropy
-from course.layers.lstm import lstm_step_forward
+from course.layers.lstm import lstm_step_backward, lstm_step_forward
 
 # Before anything imports numba.cuda: without a visible GPU, numba's CUDA simulator stands in for it.
 SIMULATOR = use_simulator_unless_gpu()
@@ -66,9 +70,11 @@ print("kernels run on", "numba's CUDA simulator (no GPU visible)" if SIMULATOR e
 # `grid` blocks of `block` threads each (both up to 3-D), and **every thread runs the whole function**.
 # A thread finds out who it is from
 #
-# - `cuda.threadIdx.x`, `.y`: its position inside its block; `cuda.blockIdx.x`, `.y`: its block's position in the grid;
-# - `cuda.blockDim.x`: the block's size; `cuda.grid(2)` returns `(blockIdx.x * blockDim.x + threadIdx.x, blockIdx.y * blockDim.y + threadIdx.y)`,
-#   the thread's global (x, y) position.
+# - `cuda.threadIdx.x`, `.y`: its position inside its block; `cuda.blockIdx.x`, `.y`: its block's
+#   position in the grid;
+# - `cuda.blockDim.x`: the block's size; `cuda.grid(2)` returns
+#   `(blockIdx.x * blockDim.x + threadIdx.x, blockIdx.y * blockDim.y + threadIdx.y)`, the thread's global
+#   (x, y) position.
 #
 # The grid is rounded up to whole blocks, so some threads fall outside the data: **every kernel tests
 # its indices before reading or writing**. A kernel returns nothing; it writes its results into output
@@ -114,7 +120,10 @@ def new_outputs(like, *shapes, fill=np.nan):
 
 
 def launch(kernel, grid, block, inputs, outputs):
-    """kernel[grid, block](*inputs, *outputs); returns the outputs (NumPy in, NumPy out; CuPy stays on the GPU)."""
+    """kernel[grid, block](*inputs, *outputs); returns the outputs.
+
+    NumPy in, NumPy out (copied to the device and back); CuPy arrays stay on the GPU.
+    """
     if get_array_module(*inputs, *outputs) is np:
         args = [cuda.to_device(x) for x in (*inputs, *outputs)]
         kernel[grid, block](*args)
@@ -174,26 +183,46 @@ def make_lstm_cell_forward_kernel(dt):
 
 
 # %% nbgrader={"grade": true, "grade_id": "lstm_cell_forward_kernel_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-a_check = np.array([[-0.25, 1.5, 2.0, -1.0, -1.75, 0.5, 0.75, 1.25, 0.5, 1.0, 1.75, 1.75], [1.75, 1.5, 1.0, 1.75, -2.0, -2.0, 1.25, -0.25, 1.0, 0.0, 1.75, -1.75]])
+a_check = np.array([[-0.25, 1.5, 2.0, -1.0, -1.75, 0.5, 0.75, 1.25, 0.5, 1.0, 1.75, 1.75],
+                    [1.75, 1.5, 1.0, 1.75, -2.0, -2.0, 1.25, -0.25, 1.0, 0.0, 1.75, -1.75]])  # (N, 4H), H = 3
 prev_c_check = np.array([[0.5, -1.5, -1.25], [1.0, -0.75, 1.5]])
 next_h, next_c, (gates, _, tanh_c) = lstm_cell_forward_gpu(a_check, prev_c_check)
+# Expected values to 10 significant digits, compared with expect_close's rtol = 1e-6.
 grading.expect_shape("gates", gates, (2, 12), hint="gates has the shape of a, (N, 4H).")
-grading.expect_close("gates[:, 0H:1H], the input gate i", gates[:, 0:3], np.array([[0.4378234991142019, 0.8175744761936437, 0.8807970779778824], [0.8519528019683105, 0.8175744761936437, 0.7310585786300049]]),
-                     hint="i = sigmoid(a[n, j]) from the first H columns of a; sigmoid(z) = 0.5 * tanh(0.5 * z) + 0.5.")
-grading.expect_close("gates[:, 1H:2H], the forget gate f", gates[:, 3:6], np.array([[0.2689414213699951, 0.14804719803168948, 0.6224593312018546], [0.8519528019683105, 0.11920292202211757, 0.11920292202211757]]),
-                     hint="f = sigmoid(a[n, H + j]): the second block of H columns (gate order i, f, o, g).")
-grading.expect_close("gates[:, 2H:3H], the output gate o", gates[:, 6:9], np.array([[0.679178699175393, 0.7772998611746911, 0.6224593312018546], [0.7772998611746911, 0.4378234991142019, 0.7310585786300049]]),
-                     hint="o = sigmoid(a[n, 2 * H + j]): the third block of H columns.")
-grading.expect_close("gates[:, 3H:4H], the candidate g", gates[:, 9:12], np.array([[0.7615941559557649, 0.9413755384972874, 0.9413755384972874], [0.0, 0.9413755384972874, -0.9413755384972874]]),
-                     hint="g = tanh(a[n, 3 * H + j]), a tanh, not a sigmoid: the last block of H columns.")
+grading.expect_close(
+    "gates[:, 0H:1H], the input gate i", gates[:, 0:3],
+    np.array([[0.4378234991, 0.8175744762, 0.880797078], [0.851952802, 0.8175744762, 0.7310585786]]),
+    hint="i = sigmoid(a[n, j]) from the first H columns of a; sigmoid(z) = 0.5 * tanh(0.5 * z) + 0.5.")
+grading.expect_close(
+    "gates[:, 1H:2H], the forget gate f", gates[:, 3:6],
+    np.array([[0.2689414214, 0.148047198, 0.6224593312], [0.851952802, 0.119202922, 0.119202922]]),
+    hint="f = sigmoid(a[n, H + j]): the second block of H columns (gate order i, f, o, g).")
+grading.expect_close(
+    "gates[:, 2H:3H], the output gate o", gates[:, 6:9],
+    np.array([[0.6791786992, 0.7772998612, 0.6224593312], [0.7772998612, 0.4378234991, 0.7310585786]]),
+    hint="o = sigmoid(a[n, 2 * H + j]): the third block of H columns.")
+grading.expect_close(
+    "gates[:, 3H:4H], the candidate g", gates[:, 9:12],
+    np.array([[0.761594156, 0.9413755385, 0.9413755385], [0.0, 0.9413755385, -0.9413755385]]),
+    hint="g = tanh(a[n, 3 * H + j]), a tanh, not a sigmoid: the last block of H columns.")
 # Isolation case: with prev_c = 0 only the input path is left, next_c = i * g.
 next_h_0, next_c_0, _ = lstm_cell_forward_gpu(a_check, np.zeros_like(prev_c_check))
-grading.expect_close("next_c with prev_c = 0", next_c_0, np.array([[0.33344381826548014, 0.769644612788429, 0.8291608235882663], [0.0, 0.769644612788429, -0.6882006631308824]]),
-                     hint="with prev_c = 0, next_c = i * g: check the input gate and the candidate g.")
-grading.expect_close("next_c", next_c, np.array([[0.4679145289504777, 0.5475738157408948, 0.05108665958594805], [0.8519528019683105, 0.6802424212718408, -0.509396280097706]]),
-                     hint="next_c = f * prev_c + i * g: f multiplies the old cell state, i the candidate g.")
-grading.expect_close("tanh_c", tanh_c, np.array([[0.436512754275276, 0.49869962852057054, 0.05104226314772872], [0.6920882822672539, 0.5916769720663474, -0.46947467622223554]]), hint="tanh_c = tanh(next_c), kept for the backward pass.")
-grading.expect_close("next_h", next_h, np.array([[0.2964701646221499, 0.3876391520169095, 0.03177173298196429], [0.5379601257269669, 0.2590500822553841, -0.3432134895018093]]), hint="next_h = o * tanh(next_c).")
+grading.expect_close(
+    "next_c with prev_c = 0", next_c_0,
+    np.array([[0.3334438183, 0.7696446128, 0.8291608236], [0.0, 0.7696446128, -0.6882006631]]),
+    hint="with prev_c = 0, next_c = i * g: check the input gate and the candidate g.")
+grading.expect_close(
+    "next_c", next_c,
+    np.array([[0.467914529, 0.5475738157, 0.05108665959], [0.851952802, 0.6802424213, -0.5093962801]]),
+    hint="next_c = f * prev_c + i * g: f multiplies the old cell state, i the candidate g.")
+grading.expect_close(
+    "tanh_c", tanh_c,
+    np.array([[0.4365127543, 0.4986996285, 0.05104226315], [0.6920882823, 0.5916769721, -0.4694746762]]),
+    hint="tanh_c = tanh(next_c), kept for the backward pass.")
+grading.expect_close(
+    "next_h", next_h,
+    np.array([[0.2964701646, 0.387639152, 0.03177173298], [0.5379601257, 0.2590500823, -0.3432134895]]),
+    hint="next_h = o * tanh(next_c).")
 
 # Edge sizes: one example and one unit; N and H that are not multiples of the block (several blocks).
 rng = np.random.default_rng(0)
@@ -206,41 +235,19 @@ for N, H in [(1, 1), (5, 9), (1, 13)]:
     grading.expect_close(f"next_c for N={N}, H={H}", got_c, want_c, hint=hint)
     grading.expect_close(f"next_h for N={N}, H={H}", got_h, want_h, hint=hint)
 
-
 # %% nbgrader={"grade": true, "grade_id": "lstm_cell_forward_kernel_hidden", "locked": true, "points": 5, "schema_version": 3, "solution": false}
-# Hidden tests: the grader compares your function with the reference on fresh random inputs.
+# Hidden tests: the grader launches your kernel on fresh random inputs, with other block sizes, and
+# compares it with the reference.
 ### BEGIN HIDDEN TESTS
-def _run(label, kernel, grid, block, inputs, out_shapes):
-    dev_in = [cuda.to_device(x.copy()) for x in inputs.values()]
-    dev_out = [cuda.to_device(np.full(s, np.nan, dtype=next(iter(inputs.values())).dtype)) for s in out_shapes]
-    kernel[grid, block](*dev_in, *dev_out)
-    for (name, x), d in zip(inputs.items(), dev_in):
-        if not np.array_equal(d.copy_to_host(), x):
-            raise AssertionError(f"{label} modified its input {name} in place: write only to the output arrays.")
-    return [d.copy_to_host() for d in dev_out]
-label = "lstm_cell_forward_kernel"
-reference = grading.reference("kernels.lstm_cell.lstm_cell_forward_numpy")
-launches = [(8, 4), (4, 2), (16, 1), (2, 8)] if SIMULATOR else [(32, 8), (64, 4), (16, 16), (128, 1)]
-for trial, dtype in enumerate([np.float64, np.float64, np.float64, np.float32]):
-    rng = np.random.default_rng(grading.check_seed(label, trial))
-    N, H = (int(rng.integers(1, 7)), int(rng.integers(1, 12))) if SIMULATOR else (int(rng.integers(1, 200)), int(rng.integers(1, 700)))
-    inputs = {"a": (3 * rng.standard_normal((N, 4 * H))).astype(dtype), "prev_c": rng.standard_normal((N, H)).astype(dtype)}
-    block = launches[trial]
-    kernel = make_lstm_cell_forward_kernel(numba_dtype(dtype))
-    got = _run(label, kernel, (blocks(H, block[0]), blocks(N, block[1])), block, inputs,
-               [(N, H), (N, H), (N, 4 * H), (N, H)])
-    next_h, next_c, (gates, _, tanh_c) = reference(**inputs)
-    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {}
-    desc = f"a of shape {(N, 4 * H)}, prev_c of shape {(N, H)}, {np.dtype(dtype).name}, blocks of {block} threads"
-    for what, g, e in zip(["next_h", "next_c", "gates", "tanh_c"], got, [next_h, next_c, gates, tanh_c]):
-        grading.check_with_reference(label, g, e, what=f"output {what!r}", inputs=desc, **tol)
-print(f"ok: {label} agrees with the reference on 4 random input sets and launch shapes")
+from autograder.checks import run
+
+run("a09.lstm_cell_forward_kernel", make_lstm_cell_forward_kernel)
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # Your kernel is the element-wise half of an LSTM step: with the gate pre-activations from two matrix
-# products it reproduces `course.layers.lstm.lstm_step_forward` (assignment 06). **What to see:** the two agree
-# to rounding (about $10^{-16}$).
+# products it reproduces `course.layers.lstm.lstm_step_forward` (assignment 06). **What to see:** the two
+# agree to rounding (about $10^{-16}$).
 
 # %%
 rng = np.random.default_rng(1)
@@ -299,34 +306,56 @@ def make_lstm_cell_backward_kernel(dt):
 
 
 # %% nbgrader={"grade": true, "grade_id": "lstm_cell_backward_kernel_visible", "locked": true, "points": 3, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-cache_check = (np.array([[0.4378234991142019, 0.8175744761936437, 0.8807970779778824, 0.2689414213699951, 0.14804719803168948, 0.6224593312018546, 0.679178699175393, 0.7772998611746911, 0.6224593312018546, 0.7615941559557649, 0.9413755384972874, 0.9413755384972874], [0.8519528019683105, 0.8175744761936437, 0.7310585786300049, 0.8519528019683105, 0.11920292202211757, 0.11920292202211757, 0.7772998611746911, 0.4378234991142019, 0.7310585786300049, 0.0, 0.9413755384972874, -0.9413755384972874]]),  # gates (N, 4H), N = 2, H = 3
-               np.array([[0.5, -1.5, -1.25], [1.0, -0.75, 1.5]]),  # prev_c
-               np.array([[0.436512754275276, 0.49869962852057054, 0.05104226314772872], [0.6920882822672539, 0.5916769720663474, -0.46947467622223554]]))  # tanh_c
+# The forward test's inputs, and the cache of their forward pass from the NumPy twin (the specification).
+a_check = np.array([[-0.25, 1.5, 2.0, -1.0, -1.75, 0.5, 0.75, 1.25, 0.5, 1.0, 1.75, 1.75],
+                    [1.75, 1.5, 1.0, 1.75, -2.0, -2.0, 1.25, -0.25, 1.0, 0.0, 1.75, -1.75]])  # (N, 4H), H = 3
+prev_c_check = np.array([[0.5, -1.5, -1.25], [1.0, -0.75, 1.5]])
+_, _, cache_check = lstm_cell_forward_numpy(a_check, prev_c_check)  # (gates, prev_c, tanh_c)
 dnext_h_check = np.array([[-0.25, 0.75, 1.0], [-0.5, 1.0, 0.5]])
 dnext_c_check = np.array([[1.0, -0.5, 0.0], [0.5, 1.0, -0.5]])
+# Expected values to 10 significant digits, compared with expect_close's rtol = 1e-6 (atol = 1e-9).
 # Isolation case: with dnext_h = 0 only the cell path is left: dc = dnext_c and da_o = 0.
 da_0, dprev_c_0 = lstm_cell_backward_gpu(np.zeros_like(dnext_h_check), dnext_c_check, cache_check)
-grading.expect_close("dprev_c with dnext_h = 0", dprev_c_0, np.array([[0.2689414213699951, -0.07402359901584474, 0.0], [0.42597640098415523, 0.11920292202211757, -0.05960146101105879]]),
-                     hint="with dnext_h = 0, dc = dnext_c and dprev_c = dc * f.")
-grading.expect_close("da with dnext_h = 0", da_0, np.array([[0.18745427899448763, -0.07020141081633473, 0.0, 0.09830596662074093, 0.09459691888999139, -0.0, 0.0, 0.0, 0.0, 0.18387463578363608, -0.04652493218920006, 0.0], [0.0, 0.14040282163266946, 0.09254283226509634, 0.06306461259332762, -0.0787451890526299, -0.0787451890526299, 0.0, 0.0, -0.0, 0.42597640098415523, 0.09304986437840013, -0.04160165439049013]]),
-                     hint="with dnext_h = 0 the output gate gets no gradient (da_o = 0) and dc = dnext_c.")
+grading.expect_close(
+    "dprev_c with dnext_h = 0", dprev_c_0,
+    np.array([[0.2689414214, -0.07402359902, 0.0], [0.425976401, 0.119202922, -0.05960146101]]),
+    hint="with dnext_h = 0, dc = dnext_c and dprev_c = dc * f.")
+grading.expect_close(
+    "da with dnext_h = 0", da_0,
+    np.array([[0.187454279, -0.07020141082, 0.0, 0.09830596662, 0.09459691889, 0.0, 0.0, 0.0, 0.0,
+               0.1838746358, -0.04652493219, 0.0],
+              [0.0, 0.1404028216, 0.09254283227, 0.06306461259, -0.07874518905, -0.07874518905, 0.0, 0.0, 0.0,
+               0.425976401, 0.09304986438, -0.04160165439]]),
+    hint="with dnext_h = 0 the output gate gets no gradient (da_o = 0) and dc = dnext_c.")
 da, dprev_c = lstm_cell_backward_gpu(dnext_h_check, dnext_c_check, cache_check)
 grading.expect_shape("da", da, (2, 12), hint="da has the shape of a, (N, 4H).")
-grading.expect_close("da[:, 0H:1H] = da_i", da[:, 0:3], np.array([[0.1616902961862979, -0.008706621859601887, 0.06136259366645795], [0.0, 0.18035437865570617, 0.03980003128360225]]),
-                     hint="da_i = dc * g * i * (1 - i), with dc = dnext_c + dnext_h * o * (1 - tanh_c**2).")
-grading.expect_close("da[:, 1H:2H] = da_f", da[:, 3:6], np.array([[0.08479465470220254, 0.011732237177018994, -0.1823739346691596], [0.037524455933879125, -0.10115209565281696, -0.03386605867810567]]),
-                     hint="da_f = dc * prev_c * f * (1 - f): the forget gate multiplied the old cell state.")
-grading.expect_close("da[:, 2H:3H] = da_o", da[:, 6:9], np.array([[-0.023778485967440883, 0.06474546972621809, 0.011995121318886894], [-0.05990189734093809, 0.14563186879651005, -0.046152161849986245]]),
-                     hint="da_o = dnext_h * tanh_c * o * (1 - o): o only reaches the loss through next_h, so no dc here.")
-grading.expect_close("da[:, 3H:4H] = da_g", da[:, 9:12], np.array([[0.15860264423133308, -0.005770183061915478, 0.062236092452929395], [0.25346279046663894, 0.11952715963123631, -0.017891684376463605]]),
-                     hint="da_g = dc * i * (1 - g**2): g went through a tanh, not a sigmoid.")
-grading.expect_close("dprev_c", dprev_c, np.array([[0.23197772977674844, -0.009180662864510336, 0.3864461759835829], [0.25346279046663894, 0.15312205755729053, -0.0256328875476099]]),
-                     hint="dprev_c = dc * f, with dc including the path through next_h: dnext_h * o * (1 - tanh_c**2).")
+grading.expect_close(
+    "da[:, 0H:1H] = da_i", da[:, 0:3],
+    np.array([[0.1616902962, -0.00870662186, 0.06136259367], [0.0, 0.1803543787, 0.03980003128]]),
+    hint="da_i = dc * g * i * (1 - i), with dc = dnext_c + dnext_h * o * (1 - tanh_c**2).")
+grading.expect_close(
+    "da[:, 1H:2H] = da_f", da[:, 3:6],
+    np.array([[0.0847946547, 0.01173223718, -0.1823739347], [0.03752445593, -0.1011520957, -0.03386605868]]),
+    hint="da_f = dc * prev_c * f * (1 - f): the forget gate multiplied the old cell state.")
+grading.expect_close(
+    "da[:, 2H:3H] = da_o", da[:, 6:9],
+    np.array([[-0.02377848597, 0.06474546973, 0.01199512132],
+              [-0.05990189734, 0.1456318688, -0.04615216185]]),
+    hint="da_o = dnext_h * tanh_c * o * (1 - o): o only reaches the loss through next_h, so no dc here.")
+grading.expect_close(
+    "da[:, 3H:4H] = da_g", da[:, 9:12],
+    np.array([[0.1586026442, -0.005770183062, 0.06223609245], [0.2534627905, 0.1195271596, -0.01789168438]]),
+    hint="da_g = dc * i * (1 - g**2): g went through a tanh, not a sigmoid.")
+grading.expect_close(
+    "dprev_c", dprev_c,
+    np.array([[0.2319777298, -0.009180662865, 0.386446176], [0.2534627905, 0.1531220576, -0.02563288755]]),
+    hint="dprev_c = dc * f, with dc including the path through next_h: dnext_h * o * (1 - tanh_c**2).")
 
 # Edge sizes, against the NumPy twin on the cache of the NumPy forward pass.
 rng = np.random.default_rng(1)
 for N, H in [(1, 1), (5, 9)]:
-    _, _, cache_e = lstm_cell_forward_numpy(2 * rng.standard_normal((N, 4 * H)), rng.standard_normal((N, H)))
+    a_e, c_e = 2 * rng.standard_normal((N, 4 * H)), rng.standard_normal((N, H))
+    _, _, cache_e = lstm_cell_forward_numpy(a_e, c_e)
     dh_e, dc_e = rng.standard_normal((N, H)), rng.standard_normal((N, H))
     got_da, got_dc = lstm_cell_backward_gpu(dh_e, dc_e, cache_e)
     want_da, want_dc = lstm_cell_backward_numpy(dh_e, dc_e, cache_e)
@@ -334,35 +363,13 @@ for N, H in [(1, 1), (5, 9)]:
     grading.expect_close(f"da for N={N}, H={H}", got_da, want_da, hint=hint)
     grading.expect_close(f"dprev_c for N={N}, H={H}", got_dc, want_dc, hint=hint)
 
-
 # %% nbgrader={"grade": true, "grade_id": "lstm_cell_backward_kernel_hidden", "locked": true, "points": 4, "schema_version": 3, "solution": false}
-# Hidden tests: the grader compares your function with the reference on fresh random inputs.
+# Hidden tests: the grader launches your kernel on fresh random inputs, with other block sizes, and
+# compares it with the reference.
 ### BEGIN HIDDEN TESTS
-def _run(label, kernel, grid, block, inputs, out_shapes):
-    dev_in = [cuda.to_device(x.copy()) for x in inputs.values()]
-    dev_out = [cuda.to_device(np.full(s, np.nan, dtype=next(iter(inputs.values())).dtype)) for s in out_shapes]
-    kernel[grid, block](*dev_in, *dev_out)
-    for (name, x), d in zip(inputs.items(), dev_in):
-        if not np.array_equal(d.copy_to_host(), x):
-            raise AssertionError(f"{label} modified its input {name} in place: write only to the output arrays.")
-    return [d.copy_to_host() for d in dev_out]
-label = "lstm_cell_backward_kernel"
-forward = grading.reference("kernels.lstm_cell.lstm_cell_forward_numpy")
-reference = grading.reference("kernels.lstm_cell.lstm_cell_backward_numpy")
-launches = [(8, 4), (4, 2), (16, 1)] if SIMULATOR else [(32, 8), (64, 4), (16, 16)]
-for trial, block in enumerate(launches):
-    rng = np.random.default_rng(grading.check_seed(label, trial))
-    N, H = (int(rng.integers(1, 7)), int(rng.integers(1, 12))) if SIMULATOR else (int(rng.integers(1, 200)), int(rng.integers(1, 700)))
-    _, _, (gates, prev_c, tanh_c) = forward(3 * rng.standard_normal((N, 4 * H)), rng.standard_normal((N, H)))
-    inputs = {"dnext_h": rng.standard_normal((N, H)), "dnext_c": rng.standard_normal((N, H)),
-              "gates": gates, "prev_c": prev_c, "tanh_c": tanh_c}
-    kernel = make_lstm_cell_backward_kernel(numba_dtype(np.float64))
-    got = _run(label, kernel, (blocks(H, block[0]), blocks(N, block[1])), block, inputs, [(N, 4 * H), (N, H)])
-    expected = reference(inputs["dnext_h"], inputs["dnext_c"], (gates, prev_c, tanh_c))
-    desc = f"N={N}, H={H}, random dnext_h and dnext_c, blocks of {block} threads"
-    for what, g, e in zip(["da", "dprev_c"], got, expected):
-        grading.check_with_reference(label, g, e, what=f"output {what!r}", inputs=desc)
-print(f"ok: {label} agrees with the reference on {len(launches)} random input sets and launch shapes")
+from autograder.checks import run
+
+run("a09.lstm_cell_backward_kernel", make_lstm_cell_backward_kernel)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -384,7 +391,8 @@ print(f"ok: {label} agrees with the reference on {len(launches)} random input se
 #    block combines the partial results by a **tree**: with `step = threads // 2, threads // 4, ..., 1`,
 #    every thread `tid < step` sets `buf[tid] = max(buf[tid], buf[tid + step])`, and all threads call
 #    `cuda.syncthreads()` after every round (`threads` is a power of two). After the last round
-#    `buf[0]` holds the row maximum: every thread reads it, then synchronises once more before `buf` is reused;
+#    `buf[0]` holds the row maximum: every thread reads it, then synchronises once more before `buf` is
+#    reused;
 # 3. the same for the sum of $e^{x_{nj} - m_n}$ (a thread with no column contributes `dt(0)`);
 # 4. each thread writes $e^{x_{nj} - m_n} / \text{sum}$ for its columns.
 #
@@ -416,60 +424,53 @@ def make_softmax_rows_kernel(threads, dt):
 
 
 # %% nbgrader={"grade": true, "grade_id": "softmax_rows_kernel_visible", "locked": true, "points": 5, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-x_check = np.array([[0.0, 3.5, 4.0, 6.0, -3.5, 6.0, -5.0, 5.0, 4.5, 5.0, 4.5], [2.5, 1.0, 0.5, -5.5, 5.5, 5.0, -5.0, 1.0, -1.5, 3.0, 1.5]])  # (2, 11): longer than the simulator's 8-thread block
+x_check = np.array([[0.0, 3.5, 4.0, 6.0, -3.5, 6.0, -5.0, 5.0, 4.5, 5.0, 4.5],
+                    [2.5, 1.0, 0.5, -5.5, 5.5, 5.0, -5.0, 1.0, -1.5, 3.0, 1.5]])  # rows longer than 8 threads
 p = softmax_rows_gpu(x_check)
 grading.expect_shape("softmax_rows_gpu(x) for x (2, 11)", p, (2, 11), hint="out has the shape of x.")
 # Isolation cases: a constant row is uniform whatever the maximum (checks the sum reduction);
 # a shifted row gives the same probabilities (checks the maximum is subtracted).
-grading.expect_close("softmax of a constant row of 11", softmax_rows_gpu(np.full((1, 11), 3.0)), np.full((1, 11), 1 / 11),
-                     hint="a constant row gives 1/D everywhere: if not, the sum over the row is wrong "
-                          "(every column counted once? every thread's partial sum combined? barriers between rounds?).")
-grading.expect_close("row sums of softmax_rows_gpu(x)", p.sum(axis=1), np.ones(2),
-                     hint="each row must sum to 1: divide by the block's total, read from buf[0] after the last round.")
-grading.expect_close("softmax_rows_gpu(x)", p, np.array([[0.0007286140633108224, 0.02412838400999714, 0.03978097994490314, 0.2939438924833244, 2.200223823669035e-05, 0.2939438924833244, 4.909362941376624e-06, 0.10813591490252392, 0.065587747804457, 0.10813591490252392, 0.065587747804457], [0.027866461719975266, 0.00621784806634817, 0.0037713154896750773, 9.348156478927652e-06, 0.5597128457951589, 0.3394830016097732, 1.5412504428641233e-05, 0.00621784806634817, 0.0005103920499698013, 0.0459440281768741, 0.010251498364969889]]),
-                     hint="p = exp(x - row max) / sum of exp(x - row max) over the row.")
+grading.expect_close(
+    "softmax of a constant row of 11", softmax_rows_gpu(np.full((1, 11), 3.0)), np.full((1, 11), 1 / 11),
+    hint="a constant row gives 1/D everywhere: if not, the sum over the row is wrong (every column counted "
+         "once? every thread's partial sum combined? barriers between rounds?).")
+grading.expect_close(
+    "row sums of softmax_rows_gpu(x)", p.sum(axis=1), np.ones(2),
+    hint="each row must sum to 1: divide by the block's total, read from buf[0] after the last round.")
+# Expected values to 10 significant digits, compared with expect_close's rtol = 1e-6 (atol = 1e-9).
+grading.expect_close(
+    "softmax_rows_gpu(x)", p,
+    np.array([[0.0007286140633, 0.02412838401, 0.03978097994, 0.2939438925, 2.200223824e-05, 0.2939438925,
+               4.909362941e-06, 0.1081359149, 0.0655877478, 0.1081359149, 0.0655877478],
+              [0.02786646172, 0.006217848066, 0.00377131549, 9.348156479e-06, 0.5597128458, 0.3394830016,
+               1.541250443e-05, 0.006217848066, 0.00051039205, 0.04594402818, 0.01025149836]]),
+    hint="p = exp(x - row max) / sum of exp(x - row max) over the row.")
 big = np.array([[1000.0, 999.0, -1000.0, 0.0, 1000.0]])
-grading.expect_close("softmax of [1000, 999, -1000, 0, 1000]", softmax_rows_gpu(big), softmax_rows_numpy(big), atol=1e-300,
-                     hint="exp(1000) overflows: subtract the row maximum (the block's max reduction) before exp.")
+grading.expect_close(
+    "softmax of [1000, 999, -1000, 0, 1000]", softmax_rows_gpu(big), softmax_rows_numpy(big), atol=1e-300,
+    hint="exp(1000) overflows: subtract the row maximum (the block's max reduction) before exp.")
 low = np.array([[-1000.0, -1001.0, -1002.0]])
-grading.expect_close("softmax of [-1000, -1001, -1002]", softmax_rows_gpu(low), softmax_rows_numpy(low),
-                     hint="exp(-1000) underflows to 0: the running maximum must start at -inf (dt(-math.inf)), not 0.")
+grading.expect_close(
+    "softmax of [-1000, -1001, -1002]", softmax_rows_gpu(low), softmax_rows_numpy(low),
+    hint="exp(-1000) underflows to 0: the running maximum must start at -inf (dt(-math.inf)), not 0.")
 
 # Edge sizes: one column; rows shorter than the block (threads without a column must add
 # -inf to the max and 0 to the sum); one row much longer than the block.
 rng = np.random.default_rng(2)
 for N, D in [(1, 1), (4, 3), (1, 37)]:
     x_e = 5 * rng.standard_normal((N, D))
-    grading.expect_close(f"softmax_rows_gpu(x) for x of shape {(N, D)}", softmax_rows_gpu(x_e), softmax_rows_numpy(x_e),
-                         hint="NaN entries were never written (each thread writes columns tid, tid + threads, ...); "
-                              "wrong values on short rows: threads with no column must start from -inf and 0.")
-
+    grading.expect_close(
+        f"softmax_rows_gpu(x) for x of shape {(N, D)}", softmax_rows_gpu(x_e), softmax_rows_numpy(x_e),
+        hint="NaN entries were never written (each thread writes columns tid, tid + threads, ...); wrong "
+             "values on short rows: threads with no column must start from -inf and 0.")
 
 # %% nbgrader={"grade": true, "grade_id": "softmax_rows_kernel_hidden", "locked": true, "points": 7, "schema_version": 3, "solution": false}
-# Hidden tests: the grader compares your function with the reference on fresh random inputs.
+# Hidden tests: the grader launches your kernel on fresh random inputs, with other block sizes, and
+# compares it with the reference.
 ### BEGIN HIDDEN TESTS
-def _run(label, kernel, grid, block, inputs, out_shapes):
-    dev_in = [cuda.to_device(x.copy()) for x in inputs.values()]
-    dev_out = [cuda.to_device(np.full(s, np.nan, dtype=next(iter(inputs.values())).dtype)) for s in out_shapes]
-    kernel[grid, block](*dev_in, *dev_out)
-    for (name, x), d in zip(inputs.items(), dev_in):
-        if not np.array_equal(d.copy_to_host(), x):
-            raise AssertionError(f"{label} modified its input {name} in place: write only to the output arrays.")
-    return [d.copy_to_host() for d in dev_out]
-label = "softmax_rows_kernel"
-reference = grading.reference("kernels.softmax.softmax_rows_numpy")
-launches = [8, 4, 16, 1] if SIMULATOR else [256, 128, 1024, 32]
-for trial, threads in enumerate(launches):
-    rng = np.random.default_rng(grading.check_seed(label, trial))
-    N, D = (int(rng.integers(1, 4)), int(rng.integers(1, 20))) if SIMULATOR else (int(rng.integers(1, 100)), int(rng.integers(1, 3000)))
-    # trial 1: every score far below zero (the maximum must start at -inf); trial 2: exp overflows without the shift
-    scale, offset = {1: (5.0, -1000.0), 2: (400.0, 0.0)}.get(trial, (5.0, 0.0))
-    inputs = {"x": scale * rng.standard_normal((N, D)) + offset}
-    kernel = make_softmax_rows_kernel(threads, numba_dtype(np.float64))
-    (got,) = _run(label, kernel, N, threads, inputs, [(N, D)])
-    desc = f"x of shape {(N, D)} with scores {offset:g} + {scale:g} * standard normal, blocks of {threads} threads"
-    grading.check_with_reference(label, got, reference(inputs["x"]), atol=1e-300, inputs=desc)
-print(f"ok: {label} agrees with the reference on {len(launches)} random inputs and block sizes")
+from autograder.checks import run
+
+run("a09.softmax_rows_kernel", make_softmax_rows_kernel)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -502,7 +503,7 @@ print(f"ok: {label} agrees with the reference on {len(launches)} random inputs a
 # %%
 def matmul_tiled_gpu(A, B, tile=TILE, fill=np.nan):
     """C = A B with your tiled kernel: blocks of tile x tile threads, each computing a tile of C."""
-    (M, K), N = A.shape, B.shape[1]
+    M, N = A.shape[0], B.shape[1]
     kernel = compiled(make_matmul_tiled_kernel, tile, numba_dtype(A.dtype))
     grid = (blocks(N, tile), blocks(M, tile))  # x along the columns of C, y along its rows
     (C,) = launch(kernel, grid, (tile, tile), [A, B], new_outputs(A, (M, N), fill=fill))
@@ -515,7 +516,8 @@ def make_matmul_tiled_kernel(tile, dt):
 
     @cuda.jit
     def matmul_tiled_kernel(A, B, C):
-        """Block (bx, by) of tile x tile threads computes the tile of C at rows by*tile.., columns bx*tile.."""
+        """Block (bx, by) of tile x tile threads computes the tile of C at rows by*tile..,
+        columns bx*tile.."""
         ### BEGIN SOLUTION a09.matmul_tiled_kernel
         ### END SOLUTION
 
@@ -523,49 +525,43 @@ def make_matmul_tiled_kernel(tile, dt):
 
 
 # %% nbgrader={"grade": true, "grade_id": "matmul_tiled_kernel_visible", "locked": true, "points": 5, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-A_check = np.array([[1.0, 0.0, -3.0, 2.0, 3.0, -2.0], [0.0, -3.0, 0.0, -3.0, -1.0, 3.0], [-3.0, -3.0, 1.0, -2.0, -3.0, -1.0], [-2.0, 1.0, 0.0, 2.0, 1.0, -3.0], [-3.0, 3.0, 2.0, 2.0, 2.0, -1.0]])
-B_check = np.array([[0.0, -2.0, -3.0, 1.0, -2.0, 1.0, 3.0], [-2.0, -2.0, -2.0, -1.0, 2.0, 1.0, 1.0], [-3.0, 2.0, 2.0, -2.0, 1.0, 2.0, -3.0], [-3.0, -2.0, -3.0, 1.0, -2.0, 1.0, 2.0], [-2.0, 0.0, 1.0, 1.0, -2.0, 1.0, -2.0], [1.0, -2.0, -1.0, 3.0, 2.0, -3.0, -3.0]])
+# Small integers: every product and sum is exact.
+A_check = np.array([[1, 0, -3, 2, 3, -2], [0, -3, 0, -3, -1, 3], [-3, -3, 1, -2, -3, -1],
+                    [-2, 1, 0, 2, 1, -3], [-3, 3, 2, 2, 2, -1]], dtype=float)
+B_check = np.array([[0, -2, -3, 1, -2, 1, 3], [-2, -2, -2, -1, 2, 1, 1], [-3, 2, 2, -2, 1, 2, -3],
+                    [-3, -2, -3, 1, -2, 1, 2], [-2, 0, 1, 1, -2, 1, -2], [1, -2, -1, 3, 2, -3, -3]],
+                   dtype=float)
 C = matmul_tiled_gpu(A_check, B_check)
 grading.expect_shape("matmul_tiled_gpu(A, B) for A (5, 6), B (6, 7)", C, (5, 7), hint="C is (M, N).")
 # Isolation cases: multiplying by an identity leaves the other operand, so each checks one tile load.
-grading.expect_close("A @ I (B the 6 x 6 identity)", matmul_tiled_gpu(A_check, np.eye(6)), A_check,
-                     hint="A @ I must give A back: check the A tile (As[ty, tx] = A[row, k0 + tx]) and the row index.")
-grading.expect_close("I @ B (A the 6 x 6 identity)", matmul_tiled_gpu(np.eye(6), B_check), B_check,
-                     hint="I @ B must give B back: check the B tile (Bs[ty, tx] = B[k0 + ty, col]) and the column index.")
-grading.expect_close("matmul_tiled_gpu(A, B)", C, np.array([[-5.0, -8.0, -10.0, 6.0, -19.0, 6.0, 16.0], [20.0, 6.0, 11.0, 8.0, 8.0, -16.0, -16.0], [14.0, 20.0, 21.0, -10.0, 9.0, -6.0, -10.0], [-13.0, 4.0, 2.0, -9.0, -6.0, 11.0, 6.0], [-23.0, 2.0, 4.0, -9.0, 4.0, 11.0, -9.0]]),
-                     hint="C[row, col] = sum over k of A[row, k] * B[k, col], the sum running over all K-tiles.")
+grading.expect_close(
+    "A @ I (B the 6 x 6 identity)", matmul_tiled_gpu(A_check, np.eye(6)), A_check,
+    hint="A @ I must give A back: check the A tile (As[ty, tx] = A[row, k0 + tx]) and the row index.")
+grading.expect_close(
+    "I @ B (A the 6 x 6 identity)", matmul_tiled_gpu(np.eye(6), B_check), B_check,
+    hint="I @ B must give B back: check the B tile (Bs[ty, tx] = B[k0 + ty, col]) and the column index.")
+grading.expect_close(
+    "matmul_tiled_gpu(A, B)", C,
+    np.array([[-5, -8, -10, 6, -19, 6, 16], [20, 6, 11, 8, 8, -16, -16], [14, 20, 21, -10, 9, -6, -10],
+              [-13, 4, 2, -9, -6, 11, 6], [-23, 2, 4, -9, 4, 11, -9]], dtype=float),
+    hint="C[row, col] = sum over k of A[row, k] * B[k, col], the sum running over all K-tiles.")
 
 # Edge sizes: one row; one column; 1 x 1 x 1; K shorter than a tile; everything longer than a tile.
 rng = np.random.default_rng(3)
 for M, K, N in [(1, 6, 7), (6, 5, 1), (1, 1, 1), (3, 2, 5), (9, 10, 11)]:
     A_e, B_e = rng.standard_normal((M, K)), rng.standard_normal((K, N))
-    grading.expect_close(f"matmul_tiled_gpu(A, B) for A {(M, K)}, B {(K, N)}", matmul_tiled_gpu(A_e, B_e), A_e @ B_e,
-                         hint="NaN entries were never written (bounds of the store); wrong edge values: "
-                              "loads outside A or B must put 0 in the tile, and every thread must reach both barriers.")
-
+    grading.expect_close(
+        f"matmul_tiled_gpu(A, B) for A {(M, K)}, B {(K, N)}", matmul_tiled_gpu(A_e, B_e), A_e @ B_e,
+        hint="NaN entries were never written (bounds of the store); wrong edge values: loads outside A or B "
+             "must put 0 in the tile, and every thread must reach both barriers.")
 
 # %% nbgrader={"grade": true, "grade_id": "matmul_tiled_kernel_hidden", "locked": true, "points": 7, "schema_version": 3, "solution": false}
-# Hidden tests: the grader compares your function with the reference on fresh random inputs.
+# Hidden tests: the grader launches your kernel on fresh random inputs, with other block sizes, and
+# compares it with the reference.
 ### BEGIN HIDDEN TESTS
-def _run(label, kernel, grid, block, inputs, out_shapes):
-    dev_in = [cuda.to_device(x.copy()) for x in inputs.values()]
-    dev_out = [cuda.to_device(np.full(s, np.nan, dtype=next(iter(inputs.values())).dtype)) for s in out_shapes]
-    kernel[grid, block](*dev_in, *dev_out)
-    for (name, x), d in zip(inputs.items(), dev_in):
-        if not np.array_equal(d.copy_to_host(), x):
-            raise AssertionError(f"{label} modified its input {name} in place: write only to the output arrays.")
-    return [d.copy_to_host() for d in dev_out]
-label = "matmul_tiled_kernel"
-launches = [4, 2, 3] if SIMULATOR else [32, 16, 8]
-for trial, tile in enumerate(launches):
-    rng = np.random.default_rng(grading.check_seed(label, trial))
-    M, K, N = (int(v) for v in (rng.integers(1, 10, 3) if SIMULATOR else rng.integers(1, 300, 3)))
-    inputs = {"A": rng.standard_normal((M, K)), "B": rng.standard_normal((K, N))}
-    kernel = make_matmul_tiled_kernel(tile, numba_dtype(np.float64))
-    (got,) = _run(label, kernel, (blocks(N, tile), blocks(M, tile)), (tile, tile), inputs, [(M, N)])
-    desc = f"A of shape {(M, K)}, B of shape {(K, N)}, tiles of {tile} x {tile}"
-    grading.check_with_reference(label, got, inputs["A"] @ inputs["B"], rtol=1e-9, atol=1e-9, inputs=desc)
-print(f"ok: {label} agrees with A @ B on {len(launches)} random shapes and tile sizes")
+from autograder.checks import run
+
+run("a09.matmul_tiled_kernel", make_matmul_tiled_kernel)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -582,8 +578,8 @@ print(f"ok: {label} agrees with A @ B on {len(launches)} random shapes and tile 
 #    shared memory together: thread number `tid = ty * TX + tx` loads the elements `idx = tid + load * NT`,
 #    `load = 0 .. LOADS_A - 1`, i.e. `A[row0 + idx // BK, k0 + idx % BK]` (store it **transposed**,
 #    `As[idx % BK, idx // BK]`, so that column `k` of the $A$ tile is contiguous), and likewise
-#    `B[k0 + idx // BN, col0 + idx % BN]` into `Bs[idx // BN, idx % BN]` for `load < LOADS_B`; zero outside $A$ or $B$.
-#    Here `row0 = cuda.blockIdx.y * BM` and `col0 = cuda.blockIdx.x * BN`;
+#    `B[k0 + idx // BN, col0 + idx % BN]` into `Bs[idx // BN, idx % BN]` for `load < LOADS_B`; zero
+#    outside $A$ or $B$. Here `row0 = cuda.blockIdx.y * BM` and `col0 = cuda.blockIdx.x * BN`;
 # 2. `cuda.syncthreads()`;
 # 3. for each `k < BK`: copy `TM` values `As[k, ty + i * TY]` into a register array `a_reg` and `TN` values
 #    `Bs[k, tx + j * TX]` into `b_reg`, then do the **outer product** `acc[i, j] += a_reg[i] * b_reg[j]`:
@@ -601,7 +597,7 @@ print(f"ok: {label} agrees with A @ B on {len(launches)} random shapes and tile 
 # %%
 def matmul_register_blocked_gpu(A, B, blocking=BLOCKING, fill=np.nan):
     """C = A B with your register-blocked kernel; blocking = (BM, BN, BK, TM, TN)."""
-    (M, K), N = A.shape, B.shape[1]
+    M, N = A.shape[0], B.shape[1]
     BM, BN, BK, TM, TN = blocking
     kernel = compiled(make_matmul_register_blocked_kernel, BM, BN, BK, TM, TN, numba_dtype(A.dtype))
     grid, block = (blocks(N, BN), blocks(M, BM)), (BN // TN, BM // TM)
@@ -618,7 +614,7 @@ def make_matmul_register_blocked_kernel(BM, BN, BK, TM, TN, dt):
     NT = TX * TY
     if (BM * BK) % NT or (BK * BN) % NT:
         raise ValueError(f"{NT} threads must share the {BM}x{BK} and {BK}x{BN} tiles evenly")
-    LOADS_A, LOADS_B = BM * BK // NT, BK * BN // NT  # elements of each tile that one thread loads
+    LOADS_A, LOADS_B = BM * BK // NT, BK * BN // NT  # noqa: F841 (elements of each tile one thread loads)
 
     @cuda.jit
     def matmul_register_blocked_kernel(A, B, C):
@@ -631,63 +627,57 @@ def make_matmul_register_blocked_kernel(BM, BN, BK, TM, TN, dt):
 
 
 # %% nbgrader={"grade": true, "grade_id": "matmul_register_blocked_kernel_visible", "locked": true, "points": 4, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-A_check = np.array([[-3.0, -1.0, 3.0, -3.0, -3.0, -3.0, -2.0, 3.0, -1.0, 1.0], [-3.0, 2.0, 0.0, 1.0, 3.0, 1.0, -3.0, 2.0, 0.0, 1.0], [-3.0, 0.0, 3.0, 0.0, -1.0, 0.0, -3.0, -1.0, 2.0, 1.0], [-2.0, -1.0, -3.0, 1.0, 2.0, 0.0, 1.0, 2.0, 2.0, 1.0], [1.0, -3.0, -1.0, 2.0, 2.0, 3.0, -1.0, -1.0, 3.0, 2.0], [-3.0, 2.0, -1.0, 0.0, 2.0, -3.0, 1.0, 2.0, 1.0, 2.0], [3.0, -1.0, -2.0, -2.0, 0.0, 2.0, 1.0, 0.0, 3.0, -3.0], [2.0, -2.0, 2.0, -2.0, 2.0, 1.0, 0.0, 0.0, 2.0, 0.0], [-3.0, -1.0, 1.0, -1.0, -3.0, 0.0, -3.0, 0.0, 0.0, 0.0]])
-B_check = np.array([[2.0, 2.0, 1.0, 3.0, 2.0, 2.0, 0.0], [0.0, 1.0, 3.0, 1.0, -3.0, 2.0, 3.0], [-1.0, 0.0, 3.0, 0.0, -2.0, 2.0, -3.0], [1.0, 0.0, 2.0, -2.0, -1.0, 1.0, 0.0], [3.0, 1.0, 0.0, -2.0, 2.0, 2.0, 1.0], [-2.0, 0.0, -3.0, 3.0, -2.0, 0.0, 2.0], [-2.0, 0.0, 2.0, -3.0, 3.0, -2.0, 1.0], [0.0, 1.0, -3.0, 3.0, -1.0, 0.0, -2.0], [3.0, 1.0, -3.0, -2.0, 2.0, -1.0, -2.0], [0.0, -2.0, 3.0, 0.0, -1.0, -2.0, -3.0]])
+# Small integers, so every product and sum is exact, and the expected C is A @ B (NumPy's product).
+rng = np.random.default_rng(9)
+A_check = rng.integers(-3, 4, (9, 10)).astype(float)  # 9 x 10 @ 10 x 7 against 8 x 8 x 4 blocks
+B_check = rng.integers(-3, 4, (10, 7)).astype(float)
 C = matmul_register_blocked_gpu(A_check, B_check)
-grading.expect_shape("matmul_register_blocked_gpu(A, B) for A (9, 10), B (10, 7)", C, (9, 7), hint="C is (M, N).")
+grading.expect_shape("matmul_register_blocked_gpu(A, B) for A (9, 10), B (10, 7)", C, (9, 7),
+                     hint="C is (M, N).")
 # Isolation cases: an identity on one side checks the other operand's tile load alone.
-grading.expect_close("A @ I (B the 10 x 10 identity)", matmul_register_blocked_gpu(A_check, np.eye(10)), A_check,
-                     hint="A @ I must give A back: check the A tile load (As[idx % BK, idx // BK]), a_reg and the rows each thread owns.")
-grading.expect_close("I @ B (A the 9 x 9 identity)", matmul_register_blocked_gpu(np.eye(9), B_check[:9]), B_check[:9],
-                     hint="I @ B must give B back: check the B tile load (Bs[idx // BN, idx % BN]), b_reg and the columns each thread owns.")
-grading.expect_close("matmul_register_blocked_gpu(A, B)", C, np.array([[-14.0, -10.0, -1.0, 10.0, -18.0, -8.0, -30.0], [8.0, -1.0, -7.0, 3.0, -21.0, 9.0, 1.0], [0.0, -8.0, 0.0, -5.0, -19.0, 0.0, -18.0], [10.0, -1.0, -19.0, -14.0, 12.0, -13.0, -2.0], [16.0, -1.0, -18.0, -5.0, 11.0, -5.0, -9.0], [8.0, -3.0, 8.0, -19.0, 1.0, -7.0, -6.0], [9.0, 14.0, -32.0, 9.0, 23.0, -1.0, 11.0], [10.0, 6.0, -11.0, 3.0, 14.0, 4.0, -12.0], [-11.0, -10.0, -11.0, 7.0, -19.0, -7.0, -12.0]]),
-                     hint="thread (tx, ty) owns C[row0 + ty + i * TY, col0 + tx + j * TX]; acc sums over every K-step.")
+grading.expect_close(
+    "A @ I (B the 10 x 10 identity)", matmul_register_blocked_gpu(A_check, np.eye(10)), A_check,
+    hint="A @ I must give A back: check the A tile load (As[idx % BK, idx // BK]), a_reg and the rows each "
+         "thread owns.")
+grading.expect_close(
+    "I @ B (A the 9 x 9 identity)", matmul_register_blocked_gpu(np.eye(9), B_check[:9]), B_check[:9],
+    hint="I @ B must give B back: check the B tile load (Bs[idx // BN, idx % BN]), b_reg and the columns "
+         "each thread owns.")
+grading.expect_close(
+    "matmul_register_blocked_gpu(A, B)", C, A_check @ B_check,
+    hint="thread (tx, ty) owns C[row0 + ty + i * TY, col0 + tx + j * TX]; acc sums over every K-step.")
 
 # Edge sizes: one row; one column; 1 x 1 x 1; sizes that are no multiple of BM, BN or BK.
 rng = np.random.default_rng(4)
 for M, K, N in [(1, 6, 7), (6, 5, 1), (1, 1, 1), (11, 13, 9)]:
     A_e, B_e = rng.standard_normal((M, K)), rng.standard_normal((K, N))
-    grading.expect_close(f"matmul_register_blocked_gpu(A, B) for A {(M, K)}, B {(K, N)}",
-                         matmul_register_blocked_gpu(A_e, B_e), A_e @ B_e,
-                         hint="NaN entries were never written (bounds of the store); wrong edge values: loads "
-                              "outside A or B must put 0 in the tile, and every thread must reach both barriers.")
-
+    grading.expect_close(
+        f"matmul_register_blocked_gpu(A, B) for A {(M, K)}, B {(K, N)}",
+        matmul_register_blocked_gpu(A_e, B_e), A_e @ B_e,
+        hint="NaN entries were never written (bounds of the store); wrong edge values: loads outside A or B "
+             "must put 0 in the tile, and every thread must reach both barriers.")
 
 # %% nbgrader={"grade": true, "grade_id": "matmul_register_blocked_kernel_hidden", "locked": true, "points": 7, "schema_version": 3, "solution": false}
-# Hidden tests: the grader compares your function with the reference on fresh random inputs.
+# Hidden tests: the grader launches your kernel on fresh random inputs, with other block sizes, and
+# compares it with the reference.
 ### BEGIN HIDDEN TESTS
-def _run(label, kernel, grid, block, inputs, out_shapes):
-    dev_in = [cuda.to_device(x.copy()) for x in inputs.values()]
-    dev_out = [cuda.to_device(np.full(s, np.nan, dtype=next(iter(inputs.values())).dtype)) for s in out_shapes]
-    kernel[grid, block](*dev_in, *dev_out)
-    for (name, x), d in zip(inputs.items(), dev_in):
-        if not np.array_equal(d.copy_to_host(), x):
-            raise AssertionError(f"{label} modified its input {name} in place: write only to the output arrays.")
-    return [d.copy_to_host() for d in dev_out]
-label = "matmul_register_blocked_kernel"
-launches = ([(8, 8, 4, 2, 2), (4, 8, 2, 2, 2), (8, 4, 4, 4, 2)] if SIMULATOR
-            else [(128, 128, 8, 8, 8), (64, 64, 8, 4, 4), (128, 64, 8, 8, 4)])
-for trial, (BM, BN, BK, TM, TN) in enumerate(launches):
-    rng = np.random.default_rng(grading.check_seed(label, trial))
-    M, K, N = (int(v) for v in (rng.integers(1, 14, 3) if SIMULATOR else rng.integers(1, 400, 3)))
-    inputs = {"A": rng.standard_normal((M, K)), "B": rng.standard_normal((K, N))}
-    kernel = make_matmul_register_blocked_kernel(BM, BN, BK, TM, TN, numba_dtype(np.float64))
-    (got,) = _run(label, kernel, (blocks(N, BN), blocks(M, BM)), (BN // TN, BM // TM), inputs, [(M, N)])
-    desc = f"A of shape {(M, K)}, B of shape {(K, N)}, blocking (BM, BN, BK, TM, TN) = {(BM, BN, BK, TM, TN)}"
-    grading.check_with_reference(label, got, inputs["A"] @ inputs["B"], rtol=1e-9, atol=1e-9, inputs=desc)
-print(f"ok: {label} agrees with A @ B on {len(launches)} random shapes and blockings")
+from autograder.checks import run
+
+run("a09.matmul_register_blocked_kernel", make_matmul_register_blocked_kernel)
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 6. The library on the GPU by swapping the array module
 #
-# None of the layers of `course` was written for a GPU. Each one starts with
-# `xp = get_array_module(x, ...)`, which returns `numpy` for NumPy arrays and `cupy` for CuPy arrays, and
-# then only uses `xp.` functions and operators. So the function below, a two-layer network's loss and
-# gradients built from assignment 02's layers, runs on the GPU when it is handed CuPy arrays
-# (`to_device(arrays, "gpu")`), with no change. **What to see:** with a GPU, the loss and the gradients on
-# CuPy equal those on NumPy up to the order in which the GPU sums (tiny relative differences in float64),
-# and the GPU is much faster at this size; without one, the cell explains and runs on NumPy.
+# None of the layers of `course` was written for a GPU. Those that call an array-module function start
+# with `xp = get_array_module(x, ...)`, which returns `numpy` for NumPy arrays and `cupy` for CuPy arrays,
+# and then use `xp.` functions (`xp.exp`, `xp.maximum`); the others, like the affine layer, use only array
+# methods and operators (`@`, `+`, `.sum()`), which a CuPy array has too. So the function below, a
+# two-layer network's loss and gradients built from assignment 02's layers, runs on the GPU when it is
+# handed CuPy arrays (`to_device(arrays, "gpu")`), with no change. **What to see:** with a GPU, the loss
+# and the gradients on CuPy equal those on NumPy up to the order in which the GPU sums (tiny relative
+# differences in float64), and the GPU is much faster at this size; without one, the cell explains and
+# runs on NumPy.
 
 # %%
 # NBVAL_IGNORE_OUTPUT (timings vary from run to run)
@@ -723,12 +713,12 @@ print(f"NumPy: N={N}, D={D}, H={H}: loss {float(loss_cpu):.6f} in {1e3 * t_cpu:.
 if gpu_available():
     cp = cupy_module()
     device = to_device(host, "gpu")
-    print("on the GPU the same function sees", type(device["X"]).__module__, "arrays, and get_array_module(X) is",
-          get_array_module(device["X"]).__name__)
+    print("on the GPU the same function sees", type(device["X"]).__module__, "arrays, and",
+          "get_array_module(X) is", get_array_module(device["X"]).__name__)
     (loss_gpu, grads_gpu), t_gpu = timed(two_layer_loss, device, sync=cp.cuda.Device().synchronize)
     diff = max(np.abs(to_cpu(g) - c).max() / np.abs(c).max() for g, c in zip(grads_gpu, grads_cpu))
-    print(f"CuPy:  same code, loss {float(loss_gpu):.6f} in {1e3 * t_gpu:.1f} ms ({t_cpu / t_gpu:.0f}x faster); "
-          f"largest relative gradient difference {diff:.1e}")
+    print(f"CuPy:  same code, loss {float(loss_gpu):.6f} in {1e3 * t_gpu:.1f} ms "
+          f"({t_cpu / t_gpu:.0f}x faster); largest relative gradient difference {diff:.1e}")
 else:
     print("No GPU visible (cupy is not installed or sees no CUDA device). On a GPU machine, "
           "to_device(host, 'gpu') hands the same function CuPy arrays: get_array_module then returns cupy "
@@ -739,29 +729,35 @@ else:
 # ## 7. Timing against CuPy, and the roofline
 #
 # Where a GPU is present, the next cell times your kernels in float32 at GPU sizes against what CuPy does
-# with the same work: cuBLAS for the matrix product, and the chain of array expressions (the NumPy twin
-# run on CuPy arrays) for the LSTM cell and the softmax. It uses `course.kernels.timing`: the device's peaks
-# (a large cuBLAS GEMM and a device-to-device copy), round-robin timing, and its report format. A
-# kernel whose result differs from CuPy's (or that is not written yet) is reported and left out. Without
-# a GPU there is nothing meaningful to time (the simulator measures Python threads), and the cell says so.
+# with the same work: cuBLAS for the matrix product; for an LSTM step, assignment 06's `lstm_step_forward`
+# and `lstm_step_backward` on CuPy arrays (the step's matrix products, then a chain of about a dozen
+# element-wise launches) against the same matrix products around your fused kernel; and the chain of
+# array expressions (the NumPy twin run on CuPy arrays) for the softmax. Your LSTM kernels are also timed
+# alone, for the roofline. It uses `course.kernels.timing`: the device's peaks (a large cuBLAS GEMM and a
+# device-to-device copy), round-robin timing, and its report format. A kernel whose result differs from
+# CuPy's (or that is not written yet) is reported and left out. Without a GPU there is nothing meaningful
+# to time (the simulator measures Python threads), and the cell says so.
 #
-# **What to look for:** at N = 64, H = 512 an LSTM cell is a few microseconds of memory traffic, so launches
-# decide: the fused kernel (one launch) should beat the CuPy chain (about a dozen) by several times (the
-# course's bar is 3x; `docs/gpu.md`); the softmax kernel reads each row once instead of once per expression;
-# the tiled matrix multiply reaches a fraction of cuBLAS, register blocking a larger one.
+# **What to look for:** at N = 64, D = H = 512 the element-wise half of an LSTM step is a few microseconds
+# of memory traffic, so launches decide: with the same matrix products, the step with your fused kernel
+# (one launch) should beat CuPy's step (about a dozen) by several times (the course's bar is 3x;
+# `docs/gpu.md`); the softmax kernel reads each row once instead of once per expression; the tiled matrix
+# multiply reaches a fraction of cuBLAS, register blocking a larger one.
 
 # %%
 # NBVAL_IGNORE_OUTPUT (timings vary from run to run)
 def kernel_rows(xp, sync, n_matmul=4096, cell=(64, 512), softmax_shape=(4096, 4096), rounds=3, calls=5):
-    """Rows for gpu_bench.format_report / plot_roofline: your kernels vs CuPy in float32."""
+    """Rows for timing.format_report / plot_roofline: your kernels vs CuPy in float32."""
     rng = np.random.default_rng(6)
     f32 = lambda *shape: xp.asarray(rng.standard_normal(shape, dtype=np.float32))
     rows = []
 
-    def compare(case, candidates, flop, nbytes, ratio):
-        """Time the candidates (the first is CuPy's) round-robin; leave out any whose result is off."""
+    def compare(case, candidates, ratio=None, reference=None, flop=None, nbytes=None):
+        """Time the candidates round-robin, leaving out any whose result is off from ``reference()`` (by
+        default the first candidate, CuPy's); ``ratio`` names the first one's time over each one's, and
+        rows with a ``flop`` count (per call, with ``nbytes`` of necessary traffic) go on the roofline."""
         baseline, ok = next(iter(candidates)), {}
-        expected = to_cpu(candidates[baseline]()).astype(np.float64)
+        expected = to_cpu((reference or candidates[baseline])()).astype(np.float64)
         for name, fn in candidates.items():
             try:
                 got = to_cpu(fn()).astype(np.float64)
@@ -773,10 +769,14 @@ def kernel_rows(xp, sync, n_matmul=4096, cell=(64, 512), softmax_shape=(4096, 40
                 print(f"{case}: {name} not timed: its result is off by {error:.1e} (not implemented yet?)")
                 continue
             ok[name] = fn
-        seconds = gpu_bench.fastest(ok, sync, rounds, calls)
+        seconds = timing.fastest(ok, sync, rounds, calls)
         for name, s in seconds.items():
-            rows.append({"case": case, "impl": name, "ms": 1e3 * s, "flop": flop, "bytes": nbytes,
-                         "gflops": flop / s / 1e9, "gbs": nbytes / s / 1e9, ratio: seconds[baseline] / s})
+            row = {"case": case, "impl": name, "ms": 1e3 * s}
+            if ratio is not None:
+                row[ratio] = seconds[baseline] / s
+            if flop is not None:
+                row.update(flop=flop, bytes=nbytes, gflops=flop / s / 1e9, gbs=nbytes / s / 1e9)
+            rows.append(row)
 
     n = n_matmul
     A, B = f32(n, n), f32(n, n)
@@ -784,41 +784,62 @@ def kernel_rows(xp, sync, n_matmul=4096, cell=(64, 512), softmax_shape=(4096, 40
         "cuBLAS": lambda: A @ B,
         "your tiled kernel": lambda: matmul_tiled_gpu(A, B, fill=None),
         "your register-blocked": lambda: matmul_register_blocked_gpu(A, B, fill=None),
-    }, 2.0 * n**3, 3.0 * n * n * 4, "of cuBLAS")
-    N, H = cell
-    a, prev_c, dh, dc = f32(N, 4 * H), f32(N, H), f32(N, H), f32(N, H)
-    cache = lstm_cell_forward_numpy(a, prev_c)[2]
+    }, "of cuBLAS", flop=2.0 * n**3, nbytes=3.0 * n * n * 4)
+
+    N, H = cell  # and D = H
+    x, prev_h, prev_c, dh, dc = (f32(N, H) for _ in range(5))
+    Wx, Wh, b = f32(H, 4 * H) / np.sqrt(H), f32(H, 4 * H) / np.sqrt(H), f32(4 * H)
+    a = x @ Wx + prev_h @ Wh + b  # (N, 4H)
+    step_cache = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)[2]
+    cell_cache = lstm_cell_forward_numpy(a, prev_c)[2]
+
+    def fused_step_backward():
+        """Your backward kernel, then the five products of lstm_step_backward; dx, the one compared."""
+        da, _ = lstm_cell_backward_gpu(dh, dc, cell_cache, fill=None)
+        dx, *_ = da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+        return dx
+
+    compare(f"lstm step N={N} D=H={H} fwd", {
+        "CuPy lstm_step_forward": lambda: lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)[0],
+        "cuBLAS + your fused kernel": lambda: lstm_cell_forward_gpu(x @ Wx + prev_h @ Wh + b, prev_c,
+                                                                   fill=None)[0],
+    }, "speed-up")
+    compare(f"lstm step N={N} D=H={H} bwd", {
+        "CuPy lstm_step_backward": lambda: lstm_step_backward(dh, dc, step_cache)[0],
+        "your fused kernel + cuBLAS": fused_step_backward,
+    }, "speed-up")
     compare(f"lstm cell N={N} H={H} fwd", {
-        "CuPy expression chain": lambda: lstm_cell_forward_numpy(a, prev_c)[0],
-        "your fused kernel": lambda: lstm_cell_forward_gpu(a, prev_c, fill=None)[0],
-    }, 18.0 * N * H, 12.0 * N * H * 4, "speed-up")
+        "your fused kernel alone": lambda: lstm_cell_forward_gpu(a, prev_c, fill=None)[0],
+    }, reference=lambda: lstm_cell_forward_numpy(a, prev_c)[0], flop=18.0 * N * H, nbytes=12.0 * N * H * 4)
     compare(f"lstm cell N={N} H={H} bwd", {
-        "CuPy expression chain": lambda: lstm_cell_backward_numpy(dh, dc, cache)[0],
-        "your fused kernel": lambda: lstm_cell_backward_gpu(dh, dc, cache, fill=None)[0],
-    }, 22.0 * N * H, 13.0 * N * H * 4, "speed-up")
+        "your fused kernel alone": lambda: lstm_cell_backward_gpu(dh, dc, cell_cache, fill=None)[0],
+    }, reference=lambda: lstm_cell_backward_numpy(dh, dc, cell_cache)[0], flop=22.0 * N * H,
+        nbytes=13.0 * N * H * 4)
+
     x = 5 * f32(*softmax_shape)
     compare(f"softmax rows {softmax_shape} float32", {
         "CuPy expression chain": lambda: softmax_rows_numpy(x),
         "your softmax kernel": lambda: softmax_rows_gpu(x, fill=None),
-    }, 5.0 * x.size, 2.0 * x.size * 4, "speed-up")
+    }, "speed-up", flop=5.0 * x.size, nbytes=2.0 * x.size * 4)
     return rows
 
 
 if SIMULATOR:
-    timing = None
+    measured = None
     print("No GPU visible: the simulator runs each CUDA thread as a Python thread, so timing it says nothing "
           "about a GPU. On a GPU machine (pip install -e '.[gpu]'), this cell times your kernels against "
-          "cuBLAS and CuPy's expression chains; `python -m course.kernels.timing` times the reference kernels.")
+          "cuBLAS and CuPy; `python -m bench.gpu` times the library's kernels.")
 else:
     cp = cupy_module()
     sync = cp.cuda.Device().synchronize
     name = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)["name"]
-    peaks = gpu_bench.measure_peaks(gpu_bench.Sizes(rounds=3, calls=5), cp, sync)
-    timing = {"peaks": peaks, "rows": kernel_rows(cp, sync)}
-    for row in timing["rows"]:
-        row["of peak FLOP/s"] = row["gflops"] / peaks["gflops"]
-        row["of peak GB/s"] = row["gbs"] / peaks["gbs"]
-    print(gpu_bench.format_report(timing, name.decode() if isinstance(name, bytes) else str(name)))
+    peaks = timing.measure_peaks(timing.Sizes(rounds=3, calls=5), cp, sync)
+    measured = {"peaks": peaks, "rows": kernel_rows(cp, sync)}
+    for row in measured["rows"]:
+        if "gflops" in row:
+            row["of peak FLOP/s"] = row["gflops"] / peaks["gflops"]
+            row["of peak GB/s"] = row["gbs"] / peaks["gbs"]
+    print(timing.format_report(measured, name.decode() if isinstance(name, bytes) else str(name)))
 
 # %% [markdown]
 # **The roofline.** A kernel that performs $F$ floating-point operations per byte it moves to or from
@@ -835,12 +856,13 @@ else:
 # compute roof with every level of reuse.
 
 # %%
-if timing is not None:
-    ax = gpu_bench.plot_roofline(timing)
+if measured is not None:
+    ax = timing.plot_roofline(measured)
     ax.set_title("Roofline: your kernels' achieved float32 throughput under the measured peaks")
 else:
     peak_gflops, peak_gbs = 67_000.0, 3_350.0  # H100 SXM datasheet, float32 without tensor cores
-    # flop per byte of GPU-memory traffic for float32 (4 bytes); the matrix multiplies count the loads each design issues
+    # flop per byte of GPU-memory traffic for float32 (4 bytes); the matrix multiplies count the loads
+    # each design issues
     designs = {
         "LSTM cell, CuPy chain (~30 passes over (N, H))": 18 / (30 * 4),
         "LSTM cell, fused (12 numbers per (n, j))": 18 / (12 * 4),
@@ -852,7 +874,8 @@ else:
     }
     intensity = np.geomspace(0.05, 2000, 200)
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    ax.loglog(intensity, np.minimum(peak_gflops, intensity * peak_gbs), "k-", label="roof: min(peak, intensity x bandwidth)")
+    ax.loglog(intensity, np.minimum(peak_gflops, intensity * peak_gbs), "k-",
+              label="roof: min(peak, intensity x bandwidth)")
     for label, f in designs.items():
         ax.loglog(f, min(peak_gflops, f * peak_gbs), "o", label=f"{label}: {f:.2g} flop/B")
     ax.set_title("Roofline model (no GPU: ceilings of each design, not measurements)")
