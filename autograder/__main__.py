@@ -23,6 +23,11 @@ from pathlib import Path
 from autograder import pipeline, samples, settings, source
 
 
+def _show(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    return str(path.relative_to(settings.ROOT)) if path.is_relative_to(settings.ROOT) else str(path)
+
+
 def _assignments(names: list[str] | None) -> list[str]:
     available = settings.available_assignments()
     if not names:
@@ -59,7 +64,7 @@ def demo(paths: pipeline.Paths, assignments: list[str], cell_timeout: int, timeo
         notebooks = samples.sample_class(release_nb, paths.source / assignment / f"{assignment}.ipynb")
         samples.write_submissions(class_dir, assignment, notebooks)
         students = ", ".join(notebooks)
-        print(f"released {assignment}: {release_nb.relative_to(settings.ROOT)}; sample class: {students}")
+        print(f"released {assignment}: {_show(release_nb)}; sample class: {students}")
     rows = pipeline.autograde(
         class_dir, paths, assignments=assignments, cell_timeout=cell_timeout, submission_timeout=timeout
     )
@@ -68,8 +73,8 @@ def demo(paths: pipeline.Paths, assignments: list[str], cell_timeout: int, timeo
     csv_path = pipeline.export(paths, rows)
     made = pipeline.feedback(paths, rows)
     print(
-        f"\ngrades: {csv_path.relative_to(settings.ROOT)}; feedback: {len(made)} files under "
-        f"{(paths.out / 'feedback').relative_to(settings.ROOT)}; {time.monotonic() - start:.0f} s"
+        f"\ngrades: {_show(csv_path)}; feedback: {len(made)} files under "
+        f"{_show(paths.out / 'feedback')}; {time.monotonic() - start:.0f} s"
     )
     return 0
 
@@ -103,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", type=Path, default=None)
     p = sub.add_parser("demo")
     p.add_argument("assignments", nargs="*")
+    p.add_argument(
+        "--work", type=Path, default=settings.WORK_DIR / "demo", help="the demo's own course folder"
+    )
+    p.add_argument("--out", type=Path, default=settings.OUT_DIR, help="grades CSV and feedback go here")
     p.add_argument("--cell-timeout", type=int, default=settings.CELL_TIMEOUT_S)
     p.add_argument("--timeout", type=float, default=settings.SUBMISSION_TIMEOUT_S)
     args = parser.parse_args(argv)
@@ -136,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "export":
         print(pipeline.export(paths, dest=args.output))
     elif args.command == "demo":
-        demo_paths = pipeline.Paths(work=settings.WORK_DIR / "demo", release=settings.OUT_DIR / "release")
+        demo_paths = pipeline.Paths(
+            work=args.work.resolve(), out=args.out.resolve(), release=args.out.resolve() / "release"
+        )
         return demo(demo_paths, _assignments(args.assignments), args.cell_timeout, args.timeout)
     return 0
 

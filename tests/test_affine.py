@@ -1,5 +1,7 @@
 """Tests for course/layers/affine.py: out = x W + b and its backward pass."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -55,6 +57,12 @@ def test_affine_backward_returns_dx_in_the_original_shape():
     out, cache = affine_forward(x, w, b)
     dx, dw, db = affine_backward(np.ones_like(out), cache)
     assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
+
+
+def test_teaching_affine_backward_takes_only_dout_and_cache():
+    # the notebook's answer cell has this signature; skipping dx belongs to affine_backward_fast
+    assert list(inspect.signature(affine_backward).parameters) == ["dout", "cache"]
+    assert "need_dx" in inspect.signature(affine_backward_fast).parameters
 
 
 def test_affine_preserves_float32():

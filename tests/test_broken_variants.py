@@ -178,7 +178,7 @@ def test_embedding_backward_assigning_instead_of_accumulating_fails_on_repeated_
 
 def _conv_backward_assigning_dx(dout, cache):
     """conv_im2col_backward whose col2im assigns (=) instead of adding: overlapping windows lose gradient."""
-    x_shape, w, cols, stride, pad = cache
+    x_shape, w, _, stride, pad = cache
     _, dw, db = conv_im2col_backward(dout, cache)
     N, C, H, W = x_shape
     F, _, HH, WW = w.shape
@@ -187,11 +187,9 @@ def _conv_backward_assigning_dx(dout, cache):
     dxpad = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
     for p in range(HH):
         for q in range(WW):
-            rows, cols_ = (
-                slice(p, p + stride * (Ho - 1) + 1, stride),
-                slice(q, q + stride * (Wo - 1) + 1, stride),
-            )
-            dxpad[:, :, rows, cols_] = dcols[:, :, p, q]  # the bug: = where += is needed
+            rows = slice(p, p + stride * (Ho - 1) + 1, stride)
+            cols = slice(q, q + stride * (Wo - 1) + 1, stride)
+            dxpad[:, :, rows, cols] = dcols[:, :, p, q]  # the bug: = where += is needed
     return dxpad[:, :, pad : pad + H, pad : pad + W], dw, db
 
 

@@ -23,6 +23,8 @@ from course.layers.convolution import (
     im2col_fast,
 )
 
+pytestmark = pytest.mark.a05
+
 # (N, C, H, W, F, HH, WW, stride, pad): square and non-square images and filters, strides 1 to 3, pads 0 to 2.
 CONFIGS = [
     (2, 2, 5, 5, 3, 3, 3, 1, 0),

@@ -13,6 +13,8 @@ from course.models.digits_cnn import digits_cnn
 from course.training.optim import Optimizer, adam
 from course.training.train import accuracy, train
 
+pytestmark = pytest.mark.a05
+
 
 def test_digits_cnn_is_conv_relu_pool_twice_then_affine_with_6090_parameters():
     model = digits_cnn(seed=0)

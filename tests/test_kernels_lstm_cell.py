@@ -58,23 +58,6 @@ def test_lstm_cell_twin_equals_lstm_step_forward_given_the_preactivation():
     np.testing.assert_allclose(next_c, ref_c, rtol=1e-13, atol=1e-13)
 
 
-def test_lstm_cell_twin_reads_the_preactivation_exactly():
-    # The twin runs lstm_step_forward with x = a and Wx = I: the identity product must add nothing. Float64;
-    # 1e-15 allows the one-ulp differences between NumPy's vectorised and strided tanh.
-    a, prev_c = _cell_inputs(3, 4, seed=9)
-    next_h, next_c, (gates, _, tanh_c) = lstm_cell_forward_numpy(a, prev_c)
-    i, f, o, g = np.split(gates, 4, axis=1)
-    sigmoid = lambda z: 0.5 * np.tanh(0.5 * z) + 0.5
-    a_i, a_f, a_o, a_g = np.split(a, 4, axis=1)
-    expected = {
-        "i": (i, sigmoid(a_i)), "f": (f, sigmoid(a_f)), "o": (o, sigmoid(a_o)), "g": (g, np.tanh(a_g)),
-        "next_c": (next_c, f * prev_c + i * g), "tanh_c": (tanh_c, np.tanh(next_c)),
-        "next_h": (next_h, o * tanh_c),
-    }  # fmt: skip
-    for name, (got, want) in expected.items():
-        np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-16, err_msg=name)
-
-
 def test_lstm_cell_twin_backward_equals_lstm_step_backward_through_the_preactivation():
     rng = np.random.default_rng(10)
     N, D, H = 3, 4, 5

@@ -15,8 +15,10 @@ from course.layers.pooling import (
     max_pool_forward,
 )
 
-# (N, C, H, W, size, stride): the reshape path (size == stride, dims divide) and the general strided path,
-# including overlapping windows (stride < size) and floored outputs (dims that do not divide).
+pytestmark = pytest.mark.a05
+
+# (N, C, H, W, size, stride): windows that tile the image (size == stride, dims divide: the fast pair's
+# reshape path) and the rest, including overlapping windows (stride < size) and floored outputs.
 CONFIGS = [
     (2, 3, 4, 6, 2, 2),
     (2, 2, 5, 7, 2, 2),

@@ -7,6 +7,8 @@ from course.core.gradcheck import check_module, check_pair, rel_error
 from course.layers.convolution import conv_naive_forward
 from course.layers.residual import ResidualBlock, residual_block_backward, residual_block_forward
 
+pytestmark = pytest.mark.a05
+
 
 def _data(N=2, C=3, H=5, W=4, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)

@@ -371,10 +371,10 @@ checks.run("a03.topological_order", topological_order)
 
 # %% [markdown]
 # `draw_graph` (in `course.minitf.draw`) lays a graph out by depth, using a topological order. In your
-# edition of the library that order is the function you just wrote (the library's raises), so the next line
-# plugs yours in with `order=topological_order`. What to see: the leaves `G`, `J`, `H` at depth 0; every
-# arrow points up, from an input to the node that reads it; `E` is read by three nodes (`D`, `C` and `A`)
-# and `H` by two: these are the shared nodes.
+# edition of the library that order is the function you just wrote (the library's own raises
+# `NotImplementedError`), so the next line plugs yours in: `order=topological_order`. What to see: the
+# leaves `G`, `J`, `H` at depth 0; every arrow points up, from an input to the node that reads it; `E` is
+# read by three nodes (`D`, `C` and `A`) and `H` by two: these are the shared nodes.
 
 # %%
 draw_graph([A], order=topological_order,
