@@ -1,5 +1,5 @@
 """Tests for course.data: shipped files match their checksums, splits are fixed, disjoint and stratified,
-toy sets are seeded, minibatches cover every example once."""
+toy sets are seeded, minibatches cover every example once in the order of minibatch_indices."""
 
 import shutil
 
@@ -20,6 +20,7 @@ from course.data import (
     text_splits,
     train_val_test_split,
 )
+from course.data.batching import minibatch_indices
 
 
 def test_shipped_files_match_their_sha256():
@@ -169,3 +170,26 @@ def test_minibatches_cover_each_example_once_and_reshuffle_each_epoch():
     assert not np.array_equal(seen, np.concatenate([b[1] for b in epoch2]))
     ordered = np.concatenate([b[1] for b in iterate_minibatches(X, y, 10, shuffle=False)])
     assert np.array_equal(ordered, y)
+
+
+@pytest.mark.a04  # minibatch_indices is graded in assignment 04
+def test_minibatch_indices_cut_one_permutation_into_consecutive_pieces():
+    batches = minibatch_indices(10, 4, np.random.default_rng(0))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate(batches), np.random.default_rng(0).permutation(10))
+    assert len(minibatch_indices(7, 7, np.random.default_rng(1))) == 1
+    assert len(minibatch_indices(7, 100, np.random.default_rng(1))) == 1
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        minibatch_indices(7, 2, 0)
+
+
+@pytest.mark.a04
+def test_shuffled_minibatches_are_the_batches_of_minibatch_indices():
+    X = np.arange(23, dtype=np.float32)[:, None] * 10
+    y = np.arange(23)
+    batches = list(iterate_minibatches(X, y, 5, np.random.default_rng(3)))
+    indices = minibatch_indices(23, 5, np.random.default_rng(3))
+    assert len(batches) == len(indices)
+    for (xb, yb), idx in zip(batches, indices, strict=True):
+        np.testing.assert_array_equal(yb, idx)
+        np.testing.assert_array_equal(xb, X[idx])

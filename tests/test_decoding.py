@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from course.models.decoding import beam_search, greedy_decode, reorder_state, repeat_state, sample_decode
+from course.models.decoding import (
+    beam_search,
+    exhaustive_search,
+    greedy_decode,
+    reorder_state,
+    repeat_state,
+    sample_decode,
+)
 
 START, END, A, B = 0, 1, 2, 3
 
@@ -114,6 +121,36 @@ def test_beam_search_equals_exhaustive_search_when_the_beam_holds_every_sequence
     best = max(model.sequence_log_prob(h0[0], seq) for seq in every_sequence)
     _, scores = beam_search(model, h0, START, max_len=T, n=1, beam_width=27, end_token=END)
     assert scores[0, 0] == pytest.approx(best, abs=1e-12)
+
+
+def test_exhaustive_search_finds_the_best_sequence_by_teacher_forcing_and_canonical_spelling():
+    model = _RandomRNN(7, V=4)
+    h0 = np.random.default_rng(8).standard_normal((1, 5))
+    T = 4
+    every_sequence = np.stack(np.meshgrid(*[range(4)] * T, indexing="ij"), -1).reshape(-1, T)  # (256, T)
+    for alpha in (0.0, 1.0):
+
+        def score(seq):
+            length = (list(seq).index(END) + 1) if END in seq else T
+            return model.sequence_log_prob(h0[0], seq) / length**alpha
+
+        best = max(every_sequence, key=score)
+        tokens, top = exhaustive_search(model, h0, START, T, 4, end_token=END, length_alpha=alpha)
+        assert top == pytest.approx(score(best), abs=1e-12)
+        if END in tokens:  # after the end token, the end token repeats
+            assert np.all(tokens[list(tokens).index(END) :] == END)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.7, 1.0])
+def test_beam_search_holding_every_sequence_equals_exhaustive_search_with_length_normalisation(alpha):
+    model = _RandomRNN(9, V=4)
+    h0 = np.random.default_rng(10).standard_normal((1, 5))
+    tokens, top = exhaustive_search(model, h0, START, 4, 4, end_token=END, length_alpha=alpha)
+    beams, scores = beam_search(
+        model, h0, START, max_len=4, n=1, beam_width=4**4, end_token=END, length_alpha=alpha
+    )
+    np.testing.assert_array_equal(beams[0, 0], tokens)
+    assert scores[0, 0] == pytest.approx(top, abs=1e-12)
 
 
 def test_sampling_follows_the_model_distribution_and_low_temperature_becomes_greedy():

@@ -10,12 +10,13 @@ import pytest
 import course.training.train as train_module
 from course.core.module import Sequential
 from course.data import load_digits, make_spirals, make_xor, train_val_test_split
+from course.data.batching import minibatch_indices
 from course.layers.activations import ReLU
 from course.layers.affine import Linear
 from course.layers.dropout import Dropout
 from course.layers.losses import binary_cross_entropy_with_logits, mse_loss, softmax_cross_entropy
 from course.training.optim import Optimizer, adam, sgd
-from course.training.train import accuracy, evaluate, predict, train, train_step
+from course.training.train import accuracy, evaluate, predict, train, train_epoch, train_step
 
 
 def _spiral_data():
@@ -44,6 +45,21 @@ def test_train_step_is_one_sgd_update_on_freshly_zeroed_gradients():
         assert got_loss == pytest.approx(float(loss)) and np.allclose(got_scores, scores)
         np.testing.assert_allclose(model.layers[0].params["w"], w - 0.5 * x.T @ dscores, rtol=1e-12)
         np.testing.assert_allclose(model.layers[0].params["b"], b - 0.5 * dscores.sum(0), rtol=1e-12)
+
+
+def test_train_epoch_is_the_size_weighted_mean_of_train_steps_over_minibatch_indices():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((11, 2)), rng.integers(0, 3, 11)
+    model, reference = (Sequential(Linear(2, 3, rng=0, dtype=np.float64)) for _ in range(2))
+    opt, opt_ref = Optimizer(model, sgd, learning_rate=0.3), Optimizer(reference, sgd, learning_rate=0.3)
+    model.eval()  # train_epoch must switch it back to training mode
+    got = train_epoch(model, softmax_cross_entropy, opt, X, y, 4, np.random.default_rng(5))
+    total = 0.0
+    for idx in minibatch_indices(11, 4, np.random.default_rng(5)):  # batches of 4, 4 and 3
+        total += train_step(reference, softmax_cross_entropy, opt_ref, X[idx], y[idx])[0] * len(idx)
+    assert isinstance(got, float) and got == pytest.approx(total / 11, rel=1e-12)
+    assert model.training
+    np.testing.assert_array_equal(model.layers[0].params["w"], reference.layers[0].params["w"])
 
 
 def test_training_a_two_layer_relu_net_on_spirals_reaches_over_90_percent():

@@ -74,10 +74,9 @@ def gru_step_backward(dnext_h: Any, cache: tuple) -> tuple[Any, Any, Any, Any, A
     Returns:
     - dx: (N, D); dprev_h: (N, H); dWx: (D, 3H); dWh: (H, 3H); db: (3H,).
     """
-    check_array("gru_step_backward", "dnext_h", dnext_h, ndim=2, dtype_kind="f")
+    check_array("gru_step_backward", "dnext_h", dnext_h, tuple(cache[1].shape), dtype_kind="f")
     # BEGIN GRADED a06.gru_step_backward
     x, prev_h, Wx, Wh, r, z, n = cache
-    check_array("gru_step_backward", "dnext_h", dnext_h, tuple(prev_h.shape))
     xp = get_array_module(dnext_h, Wx)
     H = prev_h.shape[1]
     dz = dnext_h * (prev_h - n)
@@ -137,15 +136,15 @@ def gru_backward(dh: Any, cache: list) -> tuple[Any, Any, Any, Any, Any]:
     - dx: (N, T, D); dh0: (N, H); dWx: (D, 3H); dWh: (H, 3H); db: (3H,).
     """
     check_array("gru_backward", "dh", dh, ndim=3, dtype_kind="f")
-    # BEGIN GRADED a06.gru_backward
-    x0, h0, Wx, Wh = cache[0][:4]
-    N, H = h0.shape
+    N, H = cache[0][1].shape  # h0
     check_array("gru_backward", "dh", dh, (N, len(cache), H))
-    xp = get_array_module(dh, Wx)
-    T = len(cache)
+    # BEGIN GRADED a06.gru_backward
+    xp = get_array_module(dh)
+    x0, _, Wx, Wh = cache[0][:4]  # every step's cache holds the same weights
+    N, T, H = dh.shape
     dx = xp.empty((N, T, x0.shape[1]), dtype=dh.dtype)  # (N, T, D)
     dWx, dWh, db = xp.zeros_like(Wx), xp.zeros_like(Wh), xp.zeros(3 * H, dtype=Wx.dtype)
-    dprev_h = xp.zeros((N, H), dtype=dh.dtype)
+    dprev_h = xp.zeros((N, H), dtype=dh.dtype)  # gradient reaching h_t from step t + 1
     for t in reversed(range(T)):
         dx_t, dprev_h, dWx_t, dWh_t, db_t = gru_step_backward(dh[:, t, :] + dprev_h, cache[t])
         dx[:, t, :] = dx_t

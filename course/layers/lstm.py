@@ -86,12 +86,11 @@ def lstm_step_backward(dnext_h: Any, dnext_c: Any, cache: tuple) -> tuple[Any, A
     Returns:
     - dx: (N, D); dprev_h: (N, H); dprev_c: (N, H); dWx: (D, 4H); dWh: (H, 4H); db: (4H,).
     """
-    check_array("lstm_step_backward", "dnext_h", dnext_h, ndim=2, dtype_kind="f")
-    check_array("lstm_step_backward", "dnext_c", dnext_c, ndim=2, dtype_kind="f")
+    state_shape = tuple(cache[1].shape)  # prev_h: (N, H)
+    check_array("lstm_step_backward", "dnext_h", dnext_h, state_shape, dtype_kind="f")
+    check_array("lstm_step_backward", "dnext_c", dnext_c, state_shape, dtype_kind="f")
     # BEGIN GRADED a06.lstm_step_backward
     x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c = cache
-    check_array("lstm_step_backward", "dnext_h", dnext_h, tuple(prev_h.shape))
-    check_array("lstm_step_backward", "dnext_c", dnext_c, tuple(prev_c.shape))
     xp = get_array_module(dnext_h, dnext_c, Wx)
     dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)  # (N, H): both paths into next_c
     di = dc * g

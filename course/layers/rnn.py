@@ -60,10 +60,9 @@ def rnn_step_backward(dnext_h: Any, cache: tuple) -> tuple[Any, Any, Any, Any, A
     Returns:
     - dx: (N, D); dprev_h: (N, H); dWx: (D, H); dWh: (H, H); db: (H,).
     """
-    check_array("rnn_step_backward", "dnext_h", dnext_h, ndim=2, dtype_kind="f")
+    check_array("rnn_step_backward", "dnext_h", dnext_h, tuple(cache[-1].shape), dtype_kind="f")
     # BEGIN GRADED a06.rnn_step_backward
     x, prev_h, Wx, Wh, next_h = cache
-    check_array("rnn_step_backward", "dnext_h", dnext_h, tuple(next_h.shape))
     da = dnext_h * (1 - next_h * next_h)  # (N, H): tanh' written with the output
     dx = da @ Wx.T  # (N, D)
     dprev_h = da @ Wh.T  # (N, H)
@@ -121,15 +120,15 @@ def rnn_backward(dh: Any, cache: list) -> tuple[Any, Any, Any, Any, Any]:
     - dx: (N, T, D); dh0: (N, H); dWx: (D, H); dWh: (H, H); db: (H,).
     """
     check_array("rnn_backward", "dh", dh, ndim=3, dtype_kind="f")
-    # BEGIN GRADED a06.rnn_backward
-    x0, h0, Wx, Wh, _ = cache[0]
-    N, H = h0.shape
+    N, H = cache[0][1].shape  # h0
     check_array("rnn_backward", "dh", dh, (N, len(cache), H))
-    xp = get_array_module(dh, Wx)
-    T = len(cache)
+    # BEGIN GRADED a06.rnn_backward
+    xp = get_array_module(dh)
+    x0, _, Wx, Wh, _ = cache[0]  # every step's cache holds the same weights
+    N, T, H = dh.shape
     dx = xp.empty((N, T, x0.shape[1]), dtype=dh.dtype)  # (N, T, D)
     dWx, dWh, db = xp.zeros_like(Wx), xp.zeros_like(Wh), xp.zeros(H, dtype=Wx.dtype)
-    dprev_h = xp.zeros((N, H), dtype=dh.dtype)
+    dprev_h = xp.zeros((N, H), dtype=dh.dtype)  # gradient reaching h_t from step t + 1
     for t in reversed(range(T)):
         dx_t, dprev_h, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :] + dprev_h, cache[t])
         dx[:, t, :] = dx_t

@@ -20,6 +20,9 @@ that provides such a step function gets all three for free.
 - beam search: keep the k best partial sequences by total log-probability; a sequence that has emitted
   the end token is frozen (it can only continue with the end token, at cost 0). Optionally the final
   choice divides each total by length^alpha, because a sum of log-probabilities favours short outputs.
+
+``exhaustive_search`` scores every sequence of a tiny vocabulary: the exact answer the other three
+approximate, for tests.
 """
 
 from __future__ import annotations
@@ -61,8 +64,12 @@ def repeat_state(state: Any, k: int) -> Any:
     return get_array_module(state).repeat(state, k, axis=0)
 
 
-def _host_log_probs(func: str, log_probs: Any, B: int) -> np.ndarray:
-    """Check step_fn's output and bring it to the host as float64 (the search bookkeeping is NumPy)."""
+def host_log_probs(func: str, log_probs: Any, B: int) -> np.ndarray:
+    """step_fn's log-probabilities checked ((B, V) floats) and brought to the host as float64 NumPy.
+
+    The decoders keep their bookkeeping (tokens, scores, which rows are finished) in NumPy, whatever
+    array library the model runs on; ``func`` names the decoder in the error message.
+    """
     check_array(func, "log_probs returned by step_fn", log_probs, (B, None), dtype_kind="f")
     xp = get_array_module(log_probs)
     return np.asarray(log_probs.get() if xp is not np else log_probs, dtype=np.float64)
@@ -93,7 +100,7 @@ def greedy_decode(
     prev = np.full(n, start_token, dtype=np.int64)
     for t in range(max_len):
         log_probs, state = step_fn(prev, state)
-        lp = _host_log_probs("greedy_decode", log_probs, n)  # (n, V)
+        lp = host_log_probs("greedy_decode", log_probs, n)  # (n, V)
         choice = np.where(done, tokens[:, t], lp.argmax(axis=1))  # a finished row repeats its end token
         scores += np.where(done, 0.0, lp[np.arange(n), choice])
         tokens[:, t] = choice
@@ -131,7 +138,7 @@ def sample_decode(
     prev = np.full(n, start_token, dtype=np.int64)
     for t in range(max_len):
         log_probs, state = step_fn(prev, state)
-        lp = _host_log_probs("sample_decode", log_probs, n)  # (n, V)
+        lp = host_log_probs("sample_decode", log_probs, n)  # (n, V)
         p = softmax(lp / temperature, axis=1)  # (n, V)
         # inverse-CDF sampling with one uniform per row, vectorised over the rows; the minimum guards
         # against a cumulative sum that ends at 1 - 1e-16
@@ -192,7 +199,7 @@ def beam_search(
     prev = np.full(n * k, start_token, dtype=np.int64)
     for t in range(max_len):
         log_probs, state = step_fn(prev, state)
-        lp = _host_log_probs("beam_search", log_probs, n * k)  # (n k, V)
+        lp = host_log_probs("beam_search", log_probs, n * k)  # (n k, V)
         xp = get_array_module(log_probs)
         V = lp.shape[1]
         lp = lp.reshape(n, k, V)
@@ -218,3 +225,50 @@ def beam_search(
     order = np.argsort(-final, axis=1, kind="stable")
     return tokens[rows, order], np.take_along_axis(final, order, axis=1)
     # END GRADED
+
+
+def exhaustive_search(
+    step_fn: StepFn,
+    state: Any,
+    start_token: int,
+    max_len: int,
+    vocab_size: int,
+    end_token: int | None = None,
+    length_alpha: float = 0.0,
+) -> tuple[np.ndarray, float]:
+    """The exact y* = argmax_y score(y) of one row, by scoring every one of the V^max_len sequences.
+
+    What beam search approximates, for tests on tiny vocabularies (V = ``vocab_size``). The rules are
+    ``beam_search``'s: a sequence ends at its first end token (the tokens after it count for nothing), its
+    length counts the tokens up to and including that end token, and the score is the total
+    log-probability divided by length^alpha. All V^max_len sequences run through ``step_fn`` as one batch.
+
+    Inputs: as ``beam_search`` with n = 1 (``state`` has one row), plus vocab_size.
+
+    Returns:
+    - tokens: (max_len,) int64, the best sequence (after its end token, the end token repeats);
+    - score: its (length-normalised when alpha > 0) score.
+    """
+    check_positive("exhaustive_search", "max_len", max_len)
+    check_positive("exhaustive_search", "vocab_size", vocab_size)
+    check_positive("exhaustive_search", "length_alpha", length_alpha, allow_zero=True)
+    grid = np.meshgrid(*[np.arange(vocab_size)] * max_len, indexing="ij")
+    seqs = np.stack(grid, axis=-1).reshape(-1, max_len)  # (V^max_len, max_len): every sequence once
+    B = seqs.shape[0]
+    state = repeat_state(state, B)
+    totals, lengths = np.zeros(B), np.zeros(B, dtype=np.int64)
+    done = np.zeros(B, dtype=bool)
+    prev = np.full(B, start_token, dtype=np.int64)
+    for t in range(max_len):
+        log_probs, state = step_fn(prev, state)
+        lp = host_log_probs("exhaustive_search", log_probs, B)  # (B, V)
+        totals += np.where(done, 0.0, lp[np.arange(B), seqs[:, t]])
+        lengths += ~done
+        if end_token is not None:
+            done |= seqs[:, t] == end_token
+        prev = seqs[:, t]
+    if end_token is not None:  # one spelling per output: the end token repeats after the first one
+        seqs = np.where(np.cumsum(seqs == end_token, axis=1) > 0, end_token, seqs)
+    final = totals / lengths**length_alpha if length_alpha else totals
+    best = int(np.argmax(final))
+    return seqs[best], float(final[best])

@@ -19,8 +19,12 @@ import numpy as np
 from course.core.validation import check_array, check_positive
 
 
-def _codes(ids: np.ndarray, n: int, V: int) -> np.ndarray:
-    """Integer code of every window of n consecutive ids, sum_j ids[t + j] V^(n - 1 - j); (len - n + 1,)."""
+def window_codes(ids: np.ndarray, n: int, V: int) -> np.ndarray:
+    """One integer per window of n consecutive ids, code_t = sum_j ids[t + j] V^(n - 1 - j); (len - n + 1,).
+
+    The ids are the digits of the code in base V, oldest first, so ``code // V`` is the code of the
+    window's context (its first n - 1 ids) and ``code % V`` its last id.
+    """
     L = ids.shape[0] - n + 1
     code = np.zeros(L, dtype=np.int64)
     for j in range(n):
@@ -33,7 +37,8 @@ class NGramLM:
 
     ``NGramLM(n, V, k).fit(train_ids)`` counts every n-gram and (n-1)-gram context;
     ``log_probs(ids)`` gives log p(ids[t] | ids[t-n+1 .. t-1]) for t = n-1 .. len-1; ``nats_per_char(ids)``
-    is their negative mean. Counts are stored as sorted code arrays, so lookups are binary searches.
+    is their negative mean. Counts are stored by ``window_codes`` in sorted arrays: ``gram_count(codes)``
+    and ``context_count(context_codes)`` look them up (binary searches; 0 for what was never seen).
     """
 
     def __init__(self, n: int, V: int, k: float = 1.0) -> None:
@@ -51,7 +56,7 @@ class NGramLM:
         ids = np.asarray(ids, dtype=np.int64)
         if ids.shape[0] < self.n:
             raise ValueError(f"NGramLM.fit: need at least n = {self.n} ids, got {ids.shape[0]}")
-        self.gram_codes, self.gram_counts = np.unique(_codes(ids, self.n, self.V), return_counts=True)
+        self.gram_codes, self.gram_counts = np.unique(window_codes(ids, self.n, self.V), return_counts=True)
         # the context counts come from the n-grams themselves, so count(ctx) = sum_c count(ctx, c) exactly
         ctx = self.gram_codes // self.V
         self.ctx_codes, first = np.unique(ctx, return_index=True)
@@ -63,6 +68,14 @@ class NGramLM:
         pos = np.minimum(np.searchsorted(table, codes), table.shape[0] - 1)
         return np.where(table[pos] == codes, counts[pos], 0)
 
+    def gram_count(self, codes: Any) -> np.ndarray:
+        """count(ctx, c) of each n-gram, given its ``window_codes``; 0 for an n-gram never seen in fit."""
+        return self._lookup(self.gram_codes, self.gram_counts, codes)
+
+    def context_count(self, context_codes: Any) -> np.ndarray:
+        """count(ctx) = sum_c count(ctx, c) of each context (code // V of its n-gram); 0 if never seen."""
+        return self._lookup(self.ctx_codes, self.ctx_counts, context_codes)
+
     def log_probs(self, ids: Any) -> np.ndarray:
         """Natural-log probabilities of ids[n-1:], each given its n - 1 predecessors; (len(ids) - n + 1,)."""
         if self.gram_codes is None:
@@ -72,10 +85,10 @@ class NGramLM:
         if ids.size and (ids.min() < 0 or ids.max() >= self.V):
             raise ValueError(f"NGramLM.log_probs: ids must lie in [0, V) = [0, {self.V})")
         # BEGIN GRADED a06.ngram_log_probs
-        codes = _codes(ids, self.n, self.V)
-        gram = self._lookup(self.gram_codes, self.gram_counts, codes)
-        ctx = self._lookup(self.ctx_codes, self.ctx_counts, codes // self.V)
-        return np.log((gram + self.k) / (ctx + self.k * self.V))
+        codes = window_codes(ids, self.n, self.V)  # (len(ids) - n + 1,): one code per n-gram
+        gram = self.gram_count(codes)  # count(ctx, c)
+        context = self.context_count(codes // self.V)  # count(ctx): the code without its last id
+        return np.log((gram + self.k) / (context + self.k * self.V))
         # END GRADED
 
     def nats_per_char(self, ids: Any) -> float:

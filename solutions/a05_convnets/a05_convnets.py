@@ -141,7 +141,6 @@ grading.expect_close("out for 2x2 filters, stride 2, pad 0", out_f,
                                2.5, 3.5, -1.5]).reshape(2, 3, 2, 2),
                      hint="the window size comes from w.shape[2:], not a fixed 3x3.")
 
-
 # %% nbgrader={"grade": true, "grade_id": "conv_naive_forward_hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
 ### BEGIN HIDDEN TESTS
@@ -231,7 +230,6 @@ check_pair(functools.partial(conv_naive_forward, stride=1, pad=1), conv_naive_ba
            context="conv_naive_backward, stride 1, pad 1")
 print("ok: gradient check (stride 1, pad 1): dx, dw and db within relative error 1e-7 of central differences")
 
-
 # %% nbgrader={"grade": true, "grade_id": "conv_naive_backward_hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your pair with the reference on fresh random inputs and
 # gradient-checks it.
@@ -310,7 +308,6 @@ cols32 = im2col(x2.astype(np.float32), 3, 2, stride=2, pad=1)
 grading.expect_equal("dtype of im2col for a float32 x", str(cols32.dtype), "float32",
                      hint="allocate cols with dtype=x.dtype (training runs in float32).")
 
-
 # %% nbgrader={"grade": true, "grade_id": "im2col_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
 ### BEGIN HIDDEN TESTS
@@ -376,7 +373,6 @@ grading.expect_close("col2im(cols, (2, 2, 4, 5), 3, 2, stride=2, pad=1)[1] (imag
                                0, 4, -1, -2, 4, -2, 0, 0, -1, 1, -1, 1, 0, -2, 2, -1]).reshape(2, 4, 5),
                      hint=hint_dx)
 
-
 # %% nbgrader={"grade": true, "grade_id": "col2im_hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs and checks
 # the adjoint identity.
@@ -435,7 +431,6 @@ out32, _ = conv_im2col_forward(x32, w32, b32, stride=2, pad=1)
 grading.expect_equal("dtype of out for float32 inputs", str(out32.dtype), "float32",
                      hint="keep the input's dtype: do not create float64 arrays (np.zeros defaults to "
                      "float64).")
-
 
 # %% nbgrader={"grade": true, "grade_id": "conv_im2col_forward_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
@@ -502,7 +497,6 @@ inputs = {"x": rng.standard_normal((2, 3, 5, 6)), "w": rng.standard_normal((4, 3
 check_pair(functools.partial(conv_im2col_forward, stride=2, pad=1), conv_im2col_backward, inputs, tol=1e-7,
            context="conv_im2col_backward, stride 2, pad 1")
 print("ok: gradient check (stride 2, pad 1): dx, dw and db within relative error 1e-7 of central differences")
-
 
 # %% nbgrader={"grade": true, "grade_id": "conv_im2col_backward_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your pair with the reference on fresh random inputs and
@@ -638,7 +632,6 @@ grading.expect_close("(x.reshape(2, -1) @ M.T) reshaped to (2, 2, 2, 2)",
                      np.array([-7, 2, 5, 3, 3, -7, 5, 11, 7, 3, -3, 0, 0, 7, -6, 4]).reshape(2, 2, 2, 2),
                      hint="M @ x[n].ravel() must equal the bias-free convolution of image n.")
 
-
 # %% nbgrader={"grade": true, "grade_id": "conv_as_matrix_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
 ### BEGIN HIDDEN TESTS
@@ -737,7 +730,6 @@ grading.expect_close("max_pool_forward of a 5x5 image, size 2, stride 2", out5,
                      np.array([14, 13, 7, 10]).reshape(1, 1, 2, 2),
                      hint="no padding in pooling; the floor drops the row and column that no window reaches.")
 
-
 # %% nbgrader={"grade": true, "grade_id": "max_pool_forward_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
 ### BEGIN HIDDEN TESTS
@@ -799,7 +791,6 @@ x_check = (rng.permutation(2 * 2 * 5 * 5).reshape(2, 2, 5, 5) + rng.uniform(0, 0
 check_pair(functools.partial(max_pool_forward, size=3, stride=2), max_pool_backward, {"x": x_check}, tol=1e-7,
            context="max_pool_backward, size 3, stride 2")
 print("ok: gradient check (size 3, stride 2): dx within relative error 1e-7 of central differences")
-
 
 # %% nbgrader={"grade": true, "grade_id": "max_pool_backward_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your pair with the reference on fresh random inputs and
@@ -1088,7 +1079,6 @@ grading.expect_close("out[1] (image 1)", out[1],
                                0, 2.875, 0, 0, 0, 0, 0.25, 0, 0, 3, 0.75, 1.25, 0, 0, 0]).reshape(2, 4, 4),
                      hint=hint_out)
 
-
 # %% nbgrader={"grade": true, "grade_id": "residual_block_forward_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
 ### BEGIN HIDDEN TESTS
@@ -1173,7 +1163,6 @@ inputs = {"x": rng.standard_normal((2, 3, 4, 5)), "w1": 0.5 * rng.standard_norma
 check_pair(residual_block_forward, residual_block_backward, inputs, tol=1e-7,
            context="residual_block_backward")
 print("ok: gradient check: dx, dw1, db1, dw2 and db2 within relative error 1e-7 of central differences")
-
 
 # %% nbgrader={"grade": true, "grade_id": "residual_block_backward_hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your pair with the reference on fresh random inputs and
