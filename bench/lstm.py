@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.common import compare, rows_for
 from course.layers.lstm import lstm_backward, lstm_backward_fast, lstm_forward, lstm_forward_fast, lstm_init
 
 
@@ -117,7 +118,6 @@ def lstm_benchmark_rows(
     for the 'numpy' row is vs_torch <= 1.2 (recorded in 'bar') and vs_gemm <= 1.5 (recorded in
     'gemm_bar').
     """
-    from bench.cpu import compare, rows_for  # noqa: PLC0415  (bench imports this module lazily too)
 
     p = _problem(N, T, D, H, seed)
     fns = {"numpy": ours_step(p), "numpy GEMMs only": gemm_step(p), "numpy teaching loop": teaching_step(p)}

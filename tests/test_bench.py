@@ -6,11 +6,12 @@ import sys
 
 import pytest
 
+from bench import common
 from bench import cpu as bench
 
 
 def test_time_it_reports_a_fastest_run_no_slower_than_the_median():
-    timing = bench.time_it(lambda: sum(range(1000)), repeat=5, warmup=1)
+    timing = common.time_it(lambda: sum(range(1000)), repeat=5, warmup=1)
     assert 0 <= timing.min <= timing.median
 
 
@@ -23,18 +24,20 @@ def test_compare_runs_every_function_warmup_plus_repeat_times():
 
         return fn
 
-    timings = bench.compare({"a": count("a"), "b": count("b")}, repeat=4, warmup=2)
+    timings = common.compare({"a": count("a"), "b": count("b")}, repeat=4, warmup=2)
     assert set(timings) == {"a", "b"} and calls == {"a": 6, "b": 6}
     with pytest.raises(ValueError, match="repeat must be >= 1"):
-        bench.compare({"a": count("a")}, repeat=0)
+        common.compare({"a": count("a")}, repeat=0)
 
 
 def test_rows_for_divides_by_torch_and_gemm_and_format_table_marks_the_bar():
-    timings = {name: bench.Timing(t, t) for name, t in {"ours": 3.0, "torch": 2.0, "GEMMs only": 1.5}.items()}
-    rows = bench.rows_for("case", timings, gemm={"ours": "GEMMs only"}, bars={"ours": 1.2})
+    timings = {
+        name: common.Timing(t, t) for name, t in {"ours": 3.0, "torch": 2.0, "GEMMs only": 1.5}.items()
+    }
+    rows = common.rows_for("case", timings, gemm={"ours": "GEMMs only"}, bars={"ours": 1.2})
     ours = rows[0]
     assert ours["vs_torch"] == pytest.approx(1.5) and ours["vs_gemm"] == pytest.approx(2.0)
-    table = bench.format_table(rows)
+    table = common.format_table(rows)
     assert "1.50x" in table and "<= 1.2x" in table and "NO" in table
 
 
@@ -48,7 +51,7 @@ def test_case_runs_at_tiny_size_and_returns_rows(case):
         assert {"case", "impl", "ms", "vs_torch", "vs_gemm", "bar"} <= set(row)
         assert row["ms"] >= 0
     assert any(row["bar"] is not None for row in rows)  # the row that carries the case's bar
-    bench.format_table(rows)
+    common.format_table(rows)
 
 
 @pytest.mark.slow

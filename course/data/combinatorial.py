@@ -18,15 +18,15 @@ Metrics and baselines: closed tour length (optimal, nearest neighbour, random to
 accuracy, and hull area coverage = area of the predicted polygon / area of the true hull, where a
 prediction that is not a simple closed polygon (at least 3 distinct vertices, no self-crossing) covers 0.
 
-Data: instances are drawn uniformly in the unit square from a seed. ``tsp_dataset`` caches what it
-solved under ``~/.cache/course/pointer`` (keyed by n, count and seed); the fixed evaluation sets
+Data: instances are drawn uniformly in the unit square from a seed. ``tsp_dataset`` writes nothing unless
+it is given a ``cache_dir`` (then it keeps what it solved there, keyed by n, count and seed); the fixed
+evaluation sets
 (1000 instances each of TSP-5 and TSP-10 with their optimal tours) ship as ``course/data/tsp_test.npz``
 and are regenerated bit for bit by ``make_tsp_test_set``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from itertools import permutations
 from pathlib import Path
@@ -336,27 +336,24 @@ def augment_tsp(
     return new_points, canonical_tour(new_points, new_tours)
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("COURSE_CACHE", Path.home() / ".cache" / "course")) / "pointer"
-
-
 def tsp_dataset(
-    count: int, n: int, seed: int, *, cache: bool = True
+    count: int, n: int, seed: int, *, cache_dir: str | Path | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``count`` uniform TSP-n instances from ``seed`` with their optimal tours (Held-Karp), cached.
+    """``count`` uniform TSP-n instances from ``seed`` with their optimal tours (Held-Karp).
 
-    The arrays depend only on (count, n, seed); a solved set is saved to
-    ``~/.cache/course/pointer/tsp{n}_{count}_seed{seed}.npz`` (or under $COURSE_CACHE) and loaded from
-    there next time. Returns points (count, n, 2) float64, tours (count, n) int64, lengths (count,).
+    The arrays depend only on (count, n, seed). Nothing is written unless the caller names a folder:
+    with ``cache_dir`` a solved set is saved there as ``tsp{n}_{count}_seed{seed}.npz`` and loaded from
+    there next time (solving 10^5 TSP-10 instances takes about a minute). Returns points (count, n, 2)
+    float64, tours (count, n) int64, lengths (count,).
     """
     check_positive("tsp_dataset", "count", count)
-    path = _cache_dir() / f"tsp{n}_{count}_seed{seed}.npz"
-    if cache and path.exists():
+    path = None if cache_dir is None else Path(cache_dir) / f"tsp{n}_{count}_seed{seed}.npz"
+    if path is not None and path.exists():
         with np.load(path) as f:
             return f["points"], f["tours"], f["lengths"]
     points = np.random.default_rng(seed).random((count, n, 2))
     tours, lengths = held_karp(points)
-    if cache:
+    if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
         np.savez_compressed(tmp, points=points, tours=tours, lengths=lengths)
@@ -368,7 +365,7 @@ def make_tsp_test_set(path: str | Path) -> None:
     """Write the shipped evaluation file: TSP-5 and TSP-10, 1000 instances each, optimal tours."""
     arrays = {}
     for n, seed in TSP_TEST_SEEDS.items():
-        points, tours, lengths = tsp_dataset(TSP_TEST_COUNT, n, seed, cache=False)
+        points, tours, lengths = tsp_dataset(TSP_TEST_COUNT, n, seed)
         arrays |= {f"points{n}": points, f"tours{n}": tours, f"lengths{n}": lengths}
     np.savez_compressed(path, **arrays)
 

@@ -148,15 +148,18 @@ def update_mask(allowed: Any, choice: Any, first: Any, t: int, closed: bool) -> 
     # END GRADED
 
 
-def teacher_forcing_masks(targets: Any, n: int, closed: bool = False) -> Any:
+def teacher_forcing_masks(
+    targets: Any, n: int, closed: bool = False, *, update: Callable[..., Any] = update_mask
+) -> Any:
     """The mask of every decoding step when the true outputs ``targets`` are fed back.
 
-    ``update_mask`` applied to each true output in turn, so training sees exactly the masks decoding
-    builds: position j is allowed at step t if it is not among targets[:, :t]; for ``closed`` outputs the
-    first target is allowed again from step CLOSE_AFTER on (so the polygon can be closed). A padding step
-    (target -1) chooses nothing and leaves the mask as it was; its loss is ignored.
+    ``update`` (``update_mask``) applied to each true output in turn, so training sees exactly the masks
+    decoding builds: position j is allowed at step t if it is not among targets[:, :t]; for ``closed``
+    outputs the first target is allowed again from step CLOSE_AFTER on (so the polygon can be closed). A
+    padding step (target -1) chooses nothing and leaves the mask as it was; its loss is ignored.
 
-    Inputs: targets (N, T) int, -1 for padding; n the number of input positions.
+    Inputs: targets (N, T) int, -1 for padding; n the number of input positions; update the mask update
+    (a notebook passes its own ``update_mask``).
     Returns: (N, T, n) bool.
     """
     check_array("teacher_forcing_masks", "targets", targets, ("N", "T"), dtype_kind="i")
@@ -167,7 +170,7 @@ def teacher_forcing_masks(targets: Any, n: int, closed: bool = False) -> Any:
     masks = [allowed]
     for t in range(T - 1):
         choice = targets[:, t]
-        chosen = update_mask(allowed, xp.maximum(choice, 0), first, t, closed)
+        chosen = update(allowed, xp.maximum(choice, 0), first, t, closed)
         allowed = xp.where((choice >= 0)[:, None], chosen, allowed)  # (N, n)
         masks.append(allowed)
     return xp.stack(masks, axis=1)  # (N, T, n)
@@ -202,9 +205,13 @@ def init_pointer_params(
     return {k: p[k].astype(dtype) for k in PARAM_NAMES}
 
 
-def _encode(params: dict[str, Any], x: Any) -> tuple[Any, Any, Any, Any, tuple]:
-    """Embed and encode x (N, n, F): returns emb (N, n, D), E (N, n, H), h_n, c_n and the caches
-    (embedding cache, encoder LSTM cache)."""
+def pointer_encode(params: dict[str, Any], x: Any) -> tuple[Any, Any, Any, Any, tuple]:
+    """The encoder: embed every input position, emb_j = x_j W_e + b_e, and run an LSTM over them.
+
+    Inputs: params (see ``init_pointer_params``); x (N, n, F).
+    Returns: emb (N, n, D), E (N, n, H) the encoder states, h_n and c_n (N, H) its final state (the
+    decoder starts from it), and the caches (embedding cache, encoder LSTM cache) for the backward pass.
+    """
     xp = get_array_module(x)
     N = x.shape[0]
     H = params["enc_Wh"].shape[0]
@@ -243,14 +250,14 @@ def pointer_network_loss(
     T = targets.shape[1]
     rows = xp.arange(N)[:, None]
     # forward: encoder, teacher-forced decoder, pointer scores, cross-entropy on the valid steps
-    emb, E, hN, cN, (emb_cache, enc_cache) = _encode(params, x)
+    emb, E, hN, cN, (emb_cache, enc_cache) = pointer_encode(params, x)
     fed = xp.maximum(targets[:, :-1], 0)  # (N, T-1): the true previous outputs (pads fed as 0, unused)
     go = xp.broadcast_to(params["go"], (N, 1, emb.shape[2]))
     dec_in = xp.concatenate([go, emb[rows, fed]], axis=1)  # (N, T, D)
     Dh, _, dec_cache = lstm_forward(
         dec_in, hN, params["dec_Wx"], params["dec_Wh"], params["dec_b"], c0=cN, return_state=True
     )  # (N, T, H)
-    mask = teacher_forcing_masks(targets, n, closed)
+    mask = teacher_forcing_masks(targets, n, closed, update=update_mask)  # (N, T, n)
     scores, sc_cache = pointer_scores_forward(E, Dh, params["W1"], params["W2"], params["v"], mask)
     valid = (targets >= 0).reshape(-1)  # (N T,)
     loss, dvalid = softmax_cross_entropy(scores.reshape(N * T, n)[valid], targets.reshape(-1)[valid])
@@ -317,17 +324,25 @@ def pointer_decode_step(
     # END GRADED
 
 
-def greedy_decode(params: dict[str, Any], x: Any, closed: bool = False) -> Any:
+def greedy_decode(
+    params: dict[str, Any],
+    x: Any,
+    closed: bool = False,
+    *,
+    step: Callable[..., tuple[Any, Any, Any]] = pointer_decode_step,
+    update: Callable[..., Any] = update_mask,
+) -> Any:
     """Most probable position at every step, each position used once (closed outputs may close).
 
-    Inputs: x (N, n, F). Returns (N, n) int permutations, or (N, n + 1) closing-index sequences padded
-    with -1 when ``closed``.
+    Inputs: x (N, n, F); step and update: the decoding step and the mask update (a notebook passes its
+    own ``pointer_decode_step`` and ``update_mask``). Returns (N, n) int permutations, or (N, n + 1)
+    closing-index sequences padded with -1 when ``closed``.
     """
     check_array("greedy_decode", "x", x, ("N", "n", "F"), dtype_kind="f")
     xp = get_array_module(x)
     N, n, _ = x.shape
     T = n + 1 if closed else n
-    emb, E, h, c, _ = _encode(params, x)
+    emb, E, h, c, _ = pointer_encode(params, x)
     rows = xp.arange(N)
     allowed = xp.ones((N, n), dtype=bool)
     done = xp.zeros(N, dtype=bool)
@@ -335,19 +350,27 @@ def greedy_decode(params: dict[str, Any], x: Any, closed: bool = False) -> Any:
     prev = xp.broadcast_to(params["go"], (N, emb.shape[2]))
     first = xp.zeros(N, dtype=np.int64)
     for t in range(T):
-        log_probs, h, c = pointer_decode_step(params, E, prev, h, c, allowed)
+        log_probs, h, c = step(params, E, prev, h, c, allowed)
         choice = xp.argmax(log_probs, axis=1)
         if t == 0:
             first = choice
         out[:, t] = xp.where(done, -1, choice)
         done = done | (closed & (t > 0) & (choice == first))
-        allowed = update_mask(allowed, choice, first, t, closed)
+        allowed = update(allowed, choice, first, t, closed)
         allowed[done] = True  # finished rows keep decoding harmlessly; their outputs are discarded
         prev = emb[rows, choice]
     return out
 
 
-def beam_decode(params: dict[str, Any], x: Any, width: int, closed: bool = False) -> tuple[Any, Any]:
+def beam_decode(
+    params: dict[str, Any],
+    x: Any,
+    width: int,
+    closed: bool = False,
+    *,
+    step: Callable[..., tuple[Any, Any, Any]] = pointer_decode_step,
+    update: Callable[..., Any] = update_mask,
+) -> tuple[Any, Any]:
     """Beam search over valid outputs only, batched over the N inputs and the ``width`` beams.
 
     Each step extends every live beam by every allowed position (log-probability -inf otherwise), keeps
@@ -358,7 +381,7 @@ def beam_decode(params: dict[str, Any], x: Any, width: int, closed: bool = False
     which freezes a beam on one fixed end token; a closed output ends instead when it returns to its own
     first position, and every step needs the beam's mask, so the pointer network keeps its own loop.)
 
-    Inputs: x (N, n, F); width >= 1.
+    Inputs: x (N, n, F); width >= 1; step and update as in ``greedy_decode``.
     Returns:
     - seqs: (N, width, T) int outputs, best first (T = n, or n + 1 padded with -1 when ``closed``).
     - scores: (N, width) total log-probabilities (-inf for beams that are not valid outputs).
@@ -368,7 +391,7 @@ def beam_decode(params: dict[str, Any], x: Any, width: int, closed: bool = False
     xp = get_array_module(x)
     N, n, _ = x.shape
     K, T = width, (n + 1 if closed else n)
-    emb, E, h, c, _ = _encode(params, x)
+    emb, E, h, c, _ = pointer_encode(params, x)
     Dm = emb.shape[2]
     # every input gets K beams; they start identical, so only beam 0 is live (score 0) at first
     E = xp.repeat(E, K, axis=0)  # (N K, n, H)
@@ -385,7 +408,7 @@ def beam_decode(params: dict[str, Any], x: Any, width: int, closed: bool = False
     pad_step = xp.full(n, -xp.inf)
     pad_step[0] = 0.0  # a finished beam continues along one path only, at no cost
     for t in range(T):
-        log_probs, h, c = pointer_decode_step(params, E, prev, h, c, allowed)  # (N K, n)
+        log_probs, h, c = step(params, E, prev, h, c, allowed)  # (N K, n)
         log_probs = xp.where(done[:, None], pad_step, log_probs)
         total = (scores[:, :, None] + log_probs.reshape(N, K, n)).reshape(N, K * n)
         best = xp.argsort(-total, axis=1, kind="stable")[:, :K]  # (N, K)
@@ -399,7 +422,7 @@ def beam_decode(params: dict[str, Any], x: Any, width: int, closed: bool = False
             first = choice
         seqs[:, :, t] = xp.where(done, -1, choice).reshape(N, K)
         done = done | (closed & (t > 0) & (choice == first))
-        allowed = update_mask(allowed, choice, first, t, closed)
+        allowed = update(allowed, choice, first, t, closed)
         allowed[done] = True
         prev = emb_k[flat_rows, choice]
     return seqs, scores
@@ -429,12 +452,15 @@ def fit_pointer_network(
     decay: float = 0.3,
     max_grad_norm: float = 2.0,
     callback: Callable[[int, float], None] | None = None,
+    train_step: Callable[..., float] = pointer_train_step,
 ) -> list[float]:
     """Train with Adam and gradient-norm clipping (Vinyals et al. clip at 2); returns the loss of every step.
 
     The learning rate is multiplied by ``decay`` once ``decay_at`` of the steps are done (a short run
     gains most from a lower rate at the end). ``sample_batch()`` returns (x, targets) (see
-    ``course.data.combinatorial.batch_sampler``); ``callback(step, loss)`` is called after every step.
+    ``course.data.combinatorial.batch_sampler``); ``callback(step, loss)`` is called after every step;
+    ``train_step(model, optimizer, x, targets)`` makes one step (a notebook passes its own
+    ``pointer_train_step``).
     """
     check_positive("fit_pointer_network", "steps", steps)
     optimizer = Optimizer(model, adam, learning_rate=learning_rate, max_grad_norm=max_grad_norm)
@@ -443,7 +469,7 @@ def fit_pointer_network(
         if step == int(decay_at * steps):
             optimizer.set_learning_rate(learning_rate * decay)
         x, targets = sample_batch()
-        losses.append(pointer_train_step(model, optimizer, x, targets))
+        losses.append(train_step(model, optimizer, x, targets))
         if callback is not None:
             callback(step, losses[-1])
     return losses

@@ -90,7 +90,8 @@ x_check = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])  # N = 2, D = 3
 w_enc_check = np.array([[1.0], [0.5], [-1.0]])  # K = 1: z = x_1 + x_2 / 2 - x_3
 w_dec_check = np.array([[2.0, 0.0, 1.0]])
 result = linear_autoencoder_forward(x_check, w_enc_check, w_dec_check)
-assert isinstance(result, tuple) and len(result) == 2, "linear_autoencoder_forward must return (x_hat, cache)."
+assert isinstance(result, tuple) and len(result) == 2, (
+    "linear_autoencoder_forward must return (x_hat, cache).")
 x_hat_check, _ = result
 grading.expect_shape("x_hat", x_hat_check, (2, 3), hint="the reconstruction has the shape of x, (N, D).")
 grading.expect_close("x_hat", x_hat_check, np.array([[4.0, 0.0, 2.0], [-7.0, 0.0, -3.5]]),
@@ -125,7 +126,8 @@ def linear_autoencoder_backward(dout, cache):
 _, cache_check = linear_autoencoder_forward(x_check, w_enc_check, w_dec_check)  # the inputs of exercise 1a
 dout_check = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.0]])
 grads = linear_autoencoder_backward(dout_check, cache_check)
-assert isinstance(grads, tuple) and len(grads) == 3, "linear_autoencoder_backward must return (dx, dw_enc, dw_dec)."
+assert isinstance(grads, tuple) and len(grads) == 3, (
+    "linear_autoencoder_backward must return (dx, dw_enc, dw_dec).")
 dx_check, dw_enc_check, dw_dec_check = grads
 grading.expect_close("dw_dec", dw_dec_check, np.array([[0.25, -7.0, -2.0]]),
                      hint="dw_dec = z.T @ dout, with the codes z = x @ w_enc from the cache: shape (K, D).")
@@ -182,7 +184,7 @@ def principal_angles(A, B):
 
 # %% nbgrader={"grade": true, "grade_id": "principal_angles_visible", "locked": true, "points": 1, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 plane = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # the (x, y) plane of R^3
-tilted = np.array([[2.0, 0.0], [0.0, np.cos(0.3)], [0.0, np.sin(0.3)]])  # that plane turned by 0.3 rad about x
+tilted = np.array([[2.0, 0.0], [0.0, np.cos(0.3)], [0.0, np.sin(0.3)]])  # turned by 0.3 rad about x
 angles_check = principal_angles(plane, tilted)
 grading.expect_shape("principal_angles(plane, tilted)", angles_check, (2,), hint="one angle per dimension.")
 # round-off in arccos near 1 leaves ~1e-8 where the exact angle is 0: compared with atol = 1e-6
@@ -190,7 +192,8 @@ grading.expect_close("principal_angles(plane, tilted)", angles_check, np.array([
                      hint="the planes share the x axis (angle 0) and are 0.3 rad apart otherwise; "
                      "smallest angle first (np.sort, or reverse the singular values), in radians; "
                      "orthonormalise both bases (np.linalg.qr) before the SVD: tilted's columns are not.")
-grading.expect_close("principal_angles of the plane and the z axis", principal_angles(plane, np.array([[0.0], [0.0], [5.0]])),
+z_axis = np.array([[0.0], [0.0], [5.0]])
+grading.expect_close("principal_angles of the plane and the z axis", principal_angles(plane, z_axis),
                      np.array([np.pi / 2]), atol=1e-6, hint="orthogonal spans are pi / 2 apart.")
 
 # %% nbgrader={"grade": true, "grade_id": "principal_angles_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
@@ -288,7 +291,8 @@ fig, axes = plt.subplots(3, K, figsize=(12, 4.6))
 for i in range(K):
     for row, (images, name) in enumerate([(V_K.T, "PCA v"), (decoder_rows, "decoder row "),
                                           (projected.T, "projected v")]):
-        axes[row, i].imshow(images[i].reshape(8, 8), cmap="RdBu_r")
+        limit = np.abs(images[i]).max()
+        axes[row, i].imshow(images[i].reshape(8, 8), cmap="RdBu_r", vmin=-limit, vmax=limit)
         axes[row, i].set_title(f"{name}{i + 1}", fontsize=8)
         axes[row, i].axis("off")
 fig.suptitle("Top: principal directions. Middle: the trained decoder's rows. Bottom: top row projected on "
@@ -332,7 +336,7 @@ X_clean_test, _ = load_digits("test")
 rng = np.random.default_rng(0)
 dae = denoising_autoencoder(64, 32, rng=0)
 optimizer = Optimizer(dae, adam, learning_rate=3e-3)
-for epoch in range(30):
+for _ in range(30):
     train_epoch(dae, mse_loss, optimizer, corrupt(X_clean, 0.5, rng), X_clean, 32, rng)  # fresh noise
 
 masked_test = corrupt(X_clean_test, 0.5, np.random.default_rng(1))
@@ -341,7 +345,8 @@ V16, clean_mean = pca_basis(X_clean.astype(np.float64), 16), X_clean.mean(axis=0
 pca_repaired = np.clip((masked_test - clean_mean) @ V16 @ V16.T + clean_mean, 0, 1)
 for name, images in [("masked input", masked_test), ("PCA, 16 directions", pca_repaired),
                      ("denoising autoencoder", denoised)]:
-    print(f"{name:>22}: mean squared error to the clean test digits {np.mean((images - X_clean_test) ** 2):.4f}")
+    error = np.mean((images - X_clean_test) ** 2)
+    print(f"{name:>22}: mean squared error to the clean test digits {error:.4f}")
 
 fig, axes = plt.subplots(4, 10, figsize=(11, 4.8))
 for r, (name, images) in enumerate([("clean", X_clean_test), ("masked (p = 0.5)", masked_test),
@@ -374,6 +379,7 @@ history = train(classifier, softmax_cross_entropy, Optimizer(classifier, adam, l
                 val_data=digits["val"], progress=False, monitor="val_acc")
 print(f"clean test accuracy of the classifier: {accuracy(classifier, *digits['test']):.3f}")
 
+
 # %% [markdown]
 # **Exercise 3a.** `input_gradient(model, x, y)` returns `(loss, dx)`: the mean cross-entropy
 # $L = \frac{1}{N}\sum_n -\log \text{softmax}(f(x_n))_{y_n}$ of the model's scores (use
@@ -386,7 +392,7 @@ print(f"clean test accuracy of the classifier: {accuracy(classifier, *digits['te
 
 # %% nbgrader={"grade": false, "grade_id": "input_gradient", "locked": false, "schema_version": 3, "solution": true}
 def input_gradient(model, x, y):
-    """Mean cross-entropy of model(x) against y, and its gradient in x. x: (N, D). Returns (loss, dx (N, D))."""
+    """Mean cross-entropy of model(x) against y, and its gradient in x. x: (N, D). Returns (loss, dx)."""
     ### BEGIN SOLUTION a10.input_gradient
     ### END SOLUTION
 
@@ -447,8 +453,9 @@ grading.expect_close("fgsm_step(x, dx, 0.1)", x_adv_check, np.array([[0.6, 1.0, 
                      "np.clip to [0, 1]; sign(0) = 0 leaves the last pixel.")
 grading.expect_close("x after fgsm_step", x_check, np.array([[0.5, 0.95, 0.02, 0.3]]), rtol=0, atol=0,
                      hint="do not change x in place: build x_adv as a new array.")
-grading.expect_close("fgsm_step(x, dx, 0.1, low=-1.0, high=2.0)", fgsm_step(x_check, dx_check, 0.1, low=-1.0, high=2.0),
-                     np.array([[0.6, 1.05, -0.08, 0.3]]), hint="clip to [low, high], the arguments.")
+x_wide = fgsm_step(x_check, dx_check, 0.1, low=-1.0, high=2.0)
+grading.expect_close("fgsm_step(x, dx, 0.1, low=-1.0, high=2.0)", x_wide, np.array([[0.6, 1.05, -0.08, 0.3]]),
+                     hint="clip to [low, high], the arguments.")
 
 # %% nbgrader={"grade": true, "grade_id": "fgsm_step_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
@@ -464,11 +471,11 @@ run("a10.fgsm_step", fgsm_step)
 # $g \sim \mathcal N(0, I)$. Then it shows six test digits before and after the attack at $\epsilon = 0.15$,
 # with the predicted class and the model's confidence in it (its softmax probability).
 #
-# **What to see:** random noise of any size up to 0.3 barely hurts (the accuracy stays above 80%), while
-# the gradient's sign at $\epsilon = 0.1$, less than two of the digits' 17 grey levels, brings the accuracy
-# down by some 40 points and at $\epsilon = 0.2$ to nearly zero (the two printed). The adversarial digits are still
-# easy to read for us, and the classifier is often *more* confident in its wrong answer than it was in
-# the right one.
+# **What to see:** random signs cost a few points up to $\epsilon = 0.2$ and about 15 at 0.3, while the
+# gradient's sign at $\epsilon = 0.1$, less than two of the digits' 17 grey levels, brings the accuracy
+# down by some 40 points, and at $\epsilon = 0.2$ to nearly zero (both printed). The attacked digits are
+# still easy to read for us (the blank background turns light grey where the gradient asks for ink), and
+# the classifier can be *more* confident in its wrong answer than it was in the right one.
 
 # %%
 X_test, y_test = digits["test"]
@@ -550,6 +557,7 @@ ax2.set_xlabel("first principal direction")
 ax2.set_ylabel("second principal direction")
 plt.show()
 
+
 # %% [markdown]
 # **What to see:** the adjacency is four dense diagonal blocks with a sprinkle of edges between them, while
 # the node features overlap heavily: the classes are in the graph more than in the features.
@@ -573,7 +581,7 @@ plt.show()
 
 # %% nbgrader={"grade": false, "grade_id": "message_passing_forward", "locked": false, "schema_version": 3, "solution": true}
 def message_passing_forward(h, adj, w_self, w_neigh, b, aggregation="mean"):
-    """out = h w_self + m w_neigh + b, m = adj h (sum) or rows averaged (mean). Returns (out (N, H), cache)."""
+    """out = h w_self + m w_neigh + b, m = adj h (sum) or its rows averaged (mean). Returns (out, cache)."""
     ### BEGIN SOLUTION a10.message_passing_forward
     ### END SOLUTION
 
@@ -598,8 +606,9 @@ grading.expect_close("out with w_neigh = 0 (the node's own term and b)",
 w_self_check = np.array([[1.0, -1.0], [0.5, 0.0]])
 w_neigh_check = np.array([[0.0, 1.0], [-1.0, 0.5]])
 b_check = np.array([0.1, -0.2])
-grading.expect_close("out (mean)", message_passing_forward(h_check, adj_check, w_self_check, w_neigh_check, b_check)[0],
-                     np.array([[-1.9, 2.3], [1.1, 0.8], [6.1, -4.2]]), hint="mean is the default aggregation.")
+out_check = message_passing_forward(h_check, adj_check, w_self_check, w_neigh_check, b_check)[0]
+grading.expect_close("out (mean)", out_check, np.array([[-1.9, 2.3], [1.1, 0.8], [6.1, -4.2]]),
+                     hint="mean is the default aggregation.")
 
 # %% nbgrader={"grade": true, "grade_id": "message_passing_forward_hidden", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 # Hidden tests: the grader compares your function with the reference on fresh random inputs.
@@ -629,25 +638,27 @@ def message_passing_backward(dout, cache):
 
 
 # %% nbgrader={"grade": true, "grade_id": "message_passing_backward_visible", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-dout_check = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])  # the inputs of exercise 4a, and an upstream gradient
+dout_check = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])  # with the inputs of exercise 4a
 for aggregation, dh_expected, dw_neigh_expected in [
     ("mean", np.array([[2.0, 1.0], [-1.0, -0.5], [2.0, 0.0]]), np.array([[2.0, 1.0], [3.0, 0.0]])),
     ("sum", np.array([[2.0, 1.0], [-1.0, -1.0], [2.0, -0.5]]), np.array([[4.0, 1.0], [6.0, 0.0]])),
 ]:
-    _, cache_check = message_passing_forward(h_check, adj_check, w_self_check, w_neigh_check, b_check, aggregation)
+    _, cache_check = message_passing_forward(h_check, adj_check, w_self_check, w_neigh_check, b_check,
+                                             aggregation)
     grads = message_passing_backward(dout_check, cache_check)
-    assert isinstance(grads, tuple) and len(grads) == 4, "message_passing_backward must return (dh, dw_self, dw_neigh, db)."
+    assert isinstance(grads, tuple) and len(grads) == 4, (
+        "message_passing_backward must return (dh, dw_self, dw_neigh, db).")
     grading.expect_close(f"dw_self ({aggregation})", grads[1], np.array([[5.0, -4.0], [4.0, -2.0]]),
                          hint="dw_self = h.T @ dout.")
     grading.expect_close(f"dw_neigh ({aggregation})", grads[2], dw_neigh_expected,
                          hint="dw_neigh = m.T @ dout with the messages m of the forward pass.")
     grading.expect_close(f"db ({aggregation})", grads[3], np.array([2.0, 0.0]), hint="db = dout.sum(axis=0).")
     grading.expect_close(f"dh ({aggregation})", grads[0], dh_expected,
-                         hint="dh = dout @ w_self.T + A.T @ (dout @ w_neigh.T), with A the averaging (mean) or "
-                         "the adjacency (sum) matrix: both uses of h add, and the transpose matters here.")
+                         hint="dh = dout @ w_self.T + A.T @ (dout @ w_neigh.T), with A the averaging (mean) "
+                         "or the adjacency (sum) matrix: both uses of h add, and the transpose matters here.")
 rng = np.random.default_rng(1)
 adj_random = (rng.random((5, 5)) < 0.5) * rng.uniform(0.5, 2.0, (5, 5))  # weighted and directed
-errors = check_pair(lambda h, w_self, w_neigh, b: message_passing_forward(h, adj_random, w_self, w_neigh, b, "mean"),
+errors = check_pair(lambda h, w_self, w_neigh, b: message_passing_forward(h, adj_random, w_self, w_neigh, b),
                     message_passing_backward,
                     {"h": rng.standard_normal((5, 3)), "w_self": rng.standard_normal((3, 2)),
                      "w_neigh": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)})
@@ -687,14 +698,14 @@ run("a10.message_passing_backward", message_passing_forward, message_passing_bac
 
 # %% nbgrader={"grade": false, "grade_id": "gat_forward", "locked": false, "schema_version": 3, "solution": true}
 def gat_forward(h, adj, w, a_self, a_neigh, negative_slope=0.2):
-    """out_i = sum_j alpha_ij z_j, z = h w, alpha = masked softmax of LeakyReLU scores. Returns (out, cache)."""
+    """out_i = sum_j alpha_ij z_j, z = h w, alpha = masked softmax of the scores. Returns (out, cache)."""
     ### BEGIN SOLUTION a10.gat_forward
     ### END SOLUTION
 
 
 # %% nbgrader={"grade": true, "grade_id": "gat_forward_visible", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
 h_check = np.array([[1.0, 1.0], [0.0, 2.0], [4.0, 4.0]])
-adj_loops = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 1.0]])  # with self loops; 2 hears only itself
+adj_loops = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 1.0]])  # self loops; 2 hears only itself
 w_check = np.array([[0.5, 0.0], [0.0, 0.25]])
 a_self_check, a_neigh_check = np.array([0.5, -1.0]), np.array([-1.0, 0.5])
 z_check = h_check @ w_check
@@ -727,12 +738,14 @@ run("a10.gat_forward", gat_forward)
 #
 # 1. $\text{out} = \alpha z$: $\;d\alpha = G z^\top$ `(N, N)`, and a first term of $dz$, $\alpha^\top G$
 #    ($z_j$ is read by every node that attends to $j$).
-# 2. Softmax of each row (`softmax_backward(dalpha, alpha)`, assignment 02): $de_{ij} = \alpha_{ij}\big(d\alpha_{ij}
-#    - \sum_k \alpha_{ik}\, d\alpha_{ik}\big)$, automatically 0 off the mask where $\alpha = 0$.
+# 2. Softmax of each row (`softmax_backward(dalpha, alpha)`, assignment 02):
+#    $de_{ij} = \alpha_{ij}\big(d\alpha_{ij} - \sum_k \alpha_{ik}\, d\alpha_{ik}\big)$, automatically 0
+#    off the mask, where $\alpha = 0$.
 # 3. LeakyReLU: $ds_{ij} = de_{ij}$ where $s_{ij} > 0$, $0.2\, de_{ij}$ elsewhere.
 # 4. $s_{ij} = a_{self} \cdot z_i + a_{neigh} \cdot z_j$ reads $z_i$ for every $j$ and $z_j$ for every $i$:
 #    with the row sums $r_i = \sum_j ds_{ij}$ and the column sums $c_j = \sum_i ds_{ij}$,
-#    $dz \mathrel{+}= r\, a_{self}^\top + c\, a_{neigh}^\top$, $\;da_{self} = z^\top r$, $\;da_{neigh} = z^\top c$.
+#    $dz \mathrel{+}= r\, a_{self}^\top + c\, a_{neigh}^\top$, $\;da_{self} = z^\top r$,
+#    $\;da_{neigh} = z^\top c$.
 # 5. $z = h W$: $\;dW = h^\top dz$, $\;dh = dz\, W^\top$.
 #
 # (A curiosity of step 4: a softmax ignores a constant added to a whole row, and $a_{self} \cdot z_i$ is the
@@ -750,7 +763,7 @@ def gat_backward(dout, cache):
 
 
 # %% nbgrader={"grade": true, "grade_id": "gat_backward_visible", "locked": true, "points": 2, "schema_version": 3, "solution": false} tags=["nbval-check-output"]
-_, cache_check = gat_forward(h_check, adj_loops, w_check, a_self_check, a_neigh_check)  # the inputs of exercise 4c
+_, cache_check = gat_forward(h_check, adj_loops, w_check, a_self_check, a_neigh_check)  # as in exercise 4c
 grads = gat_backward(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]]), cache_check)
 assert isinstance(grads, tuple) and len(grads) == 4, "gat_backward must return (dh, dw, da_self, da_neigh)."
 for name, got, shape in zip(("dh", "dw", "da_self", "da_neigh"), grads, [(3, 2), (2, 2), (2,), (2,)]):
@@ -761,7 +774,7 @@ grading.expect_close("da_self", grads[2], np.array([-0.0487025874, -0.0243512937
                      hint="da_self = z.T @ (row sums of dscores); with only de (no LeakyReLU factor) the row "
                      "sums of a softmax's gradient are 0.")
 grading.expect_close("dw", grads[1], np.array([[4.269075564, -2.4211463908], [5.6815445864, -1.7737976256]]),
-                     hint="dw = h.T @ dz, with all three terms of dz (alpha.T @ dout, and two from the scores).")
+                     hint="dw = h.T @ dz, with all three terms of dz: alpha.T @ dout, two from the scores.")
 grading.expect_close("dh", grads[0], np.array([[0.1834661235, 0.1101049342], [0.3531172556, 0.0809185956],
                                                [0.4877679146, -0.178847883]]), hint="dh = dz @ w.T.")
 rng = np.random.default_rng(2)
@@ -812,7 +825,8 @@ class MessagePassingLayer(Module):
 
     def forward(self, x):
         p = self.params
-        out, self.cache = message_passing_forward(x, self.adj, p["w_self"], p["w_neigh"], p["b"], self.aggregation)
+        out, self.cache = message_passing_forward(x, self.adj, p["w_self"], p["w_neigh"], p["b"],
+                                                  self.aggregation)
         return out
 
     def backward(self, dout):
@@ -869,13 +883,17 @@ def fit_nodes(model, X, y, splits, steps=200):
 
 
 def node_models(adj, features=16, hidden=16, classes=4):
+    """The four two-layer models of the comparison, seeded, on the graph adj."""
+    def two_layers(first, second):
+        return Sequential(first, ReLU(), second)
+
     return {
-        "MLP (per node)": Sequential(Linear(features, hidden, rng=0), ReLU(), Linear(hidden, classes, rng=1)),
-        "message passing, mean": Sequential(MessagePassingLayer(features, hidden, adj, "mean", seed=0), ReLU(),
+        "MLP (per node)": two_layers(Linear(features, hidden, rng=0), Linear(hidden, classes, rng=1)),
+        "message passing, mean": two_layers(MessagePassingLayer(features, hidden, adj, "mean", seed=0),
                                             MessagePassingLayer(hidden, classes, adj, "mean", seed=1)),
-        "message passing, sum": Sequential(MessagePassingLayer(features, hidden, adj, "sum", seed=0), ReLU(),
+        "message passing, sum": two_layers(MessagePassingLayer(features, hidden, adj, "sum", seed=0),
                                            MessagePassingLayer(hidden, classes, adj, "sum", seed=1)),
-        "GAT": Sequential(GATLayer(features, hidden, adj, seed=0), ReLU(), GATLayer(hidden, classes, adj, seed=1)),
+        "GAT": two_layers(GATLayer(features, hidden, adj, seed=0), GATLayer(hidden, classes, adj, seed=1)),
     }
 
 
@@ -888,13 +906,14 @@ for graph_seed in range(3):
     for name, model in node_models(adj_g).items():
         node_accuracy.setdefault(name, []).append(fit_nodes(model, X_g, y_g, splits))
 for name, accs in node_accuracy.items():
-    print(f"{name:>22}: test accuracy {np.mean(accs):.3f} (graphs: " + ", ".join(f"{a:.3f}" for a in accs) + ")")
+    per_graph = ", ".join(f"{a:.3f}" for a in accs)
+    print(f"{name:>22}: test accuracy {np.mean(accs):.3f} (the three graphs: {per_graph})")
 
 fig, ax = plt.subplots(figsize=(7, 3.6))
 names = list(node_accuracy)
 ax.bar(range(len(names)), [np.mean(node_accuracy[n]) for n in names], color=["0.6", "C0", "C1", "C2"])
 ax.axhline(0.25, color="0.4", ls=":", label="chance (4 classes)")
-ax.set_xticks(range(len(names)), names, fontsize=8)
+ax.set_xticks(range(len(names)), [n.replace(", ", "\n") for n in names], fontsize=8)
 ax.set_ylabel("test accuracy (mean of 3 graphs)")
 ax.set_ylim(0, 1)
 ax.set_title("Node classification on a stochastic block model, 48 labelled nodes")
