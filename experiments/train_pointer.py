@@ -38,7 +38,7 @@ CONFIGS = {
     "tsp5": (5, 128, 128, 1500, 400, 1e-3),
     "tsp10": (10, 128, 128, 3000, 300, 1e-3),
 }
-TSP_POOL = {5: 50_000, 10: 100_000}  # solved instances (cached in ~/.cache/course), augmented while training
+TSP_POOL = {5: 50_000, 10: 100_000}  # solved instances (kept in --cache-dir if given), augmented in training
 QUICK_HIDDEN, QUICK_POOL = 64, 5000  # --quick: the models and pools of tests/test_pointer.py's slow tests
 BARS = {"sort": ">= 0.90 exact", "hull": ">= 0.99 coverage", "tsp5": "<= 2.14", "tsp10": "<= 2.95"}
 
@@ -106,7 +106,13 @@ def evaluate(task: str, model: PointerNetwork, width: int) -> dict[str, float]:
 
 
 def run(
-    task: str, quick: bool, width: int, seed: int, save: str | None = None, steps: int | None = None
+    task: str,
+    quick: bool,
+    width: int,
+    seed: int,
+    save: str | None = None,
+    steps: int | None = None,
+    cache_dir: str | None = None,
 ) -> dict[str, float]:
     n, hidden, batch, full_steps, quick_steps, learning_rate = CONFIGS[task]
     steps = steps or (quick_steps if quick else full_steps)
@@ -116,9 +122,9 @@ def run(
     if task.startswith("tsp"):
         start = time.perf_counter()
         pool_size = QUICK_POOL if quick else TSP_POOL[n]
-        pool = tsp_dataset(pool_size, n, seed=1)[:2]
+        pool = tsp_dataset(pool_size, n, seed=1, cache_dir=cache_dir)[:2]
         elapsed = time.perf_counter() - start
-        print(f"{task}: {pool_size} solved instances ready in {elapsed:.1f} s (cached after a first run)")
+        print(f"{task}: {pool_size} solved instances ready in {elapsed:.1f} s")
         sample = batch_sampler("tsp", n, batch, rng, pool=pool)
     else:
         sample = batch_sampler(task, n, batch, rng)
@@ -152,10 +158,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="override the number of training steps")
     parser.add_argument("--save", default=None, help="save the parameters to SAVE_<task>.npz")
+    parser.add_argument(
+        "--cache-dir", default=None, help="keep the solved TSP pools in this folder (default: keep nothing)"
+    )
     args = parser.parse_args()
     tasks = list(CONFIGS) if args.task == "all" else [args.task]
     for task in tasks:
-        run(task, args.quick, args.beam, args.seed, args.save, args.steps)
+        run(task, args.quick, args.beam, args.seed, args.save, args.steps, args.cache_dir)
 
 
 if __name__ == "__main__":

@@ -114,21 +114,30 @@ def test_baselines_are_valid_tours_and_never_beat_the_optimum() -> None:
 
 def test_augmented_instances_keep_an_optimal_canonical_tour() -> None:
     rng = np.random.default_rng(4)
-    points, tours, lengths = tsp_dataset(64, 8, seed=5, cache=False)
+    points, tours, lengths = tsp_dataset(64, 8, seed=5)
     new_points, new_tours = augment_tsp(points, tours, rng)
     assert ((new_points >= 0) & (new_points <= 1)).all(), "the square's symmetries keep the unit square"
     np.testing.assert_allclose(tour_length(new_points, new_tours), lengths, rtol=1e-12)
     np.testing.assert_array_equal(held_karp(new_points)[0], new_tours)
 
 
-def test_tsp_dataset_is_cached_by_seed_and_reloads_identically(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+def test_tsp_dataset_writes_nothing_without_a_cache_dir(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # a default cache under ~ would land here
+    monkeypatch.chdir(tmp_path)
     first = tsp_dataset(20, 6, seed=7)
-    assert (tmp_path / "pointer" / "tsp6_20_seed7.npz").exists()
-    again = tsp_dataset(20, 6, seed=7)
+    assert not any(tmp_path.iterdir()), "tsp_dataset wrote a file although no cache_dir was given"
+    for a, b in zip(first, tsp_dataset(20, 6, seed=7), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_tsp_dataset_caches_in_the_given_folder_by_seed_and_reloads_identically(tmp_path) -> None:
+    cache = tmp_path / "solved"
+    first = tsp_dataset(20, 6, seed=7, cache_dir=cache)
+    assert [p.name for p in cache.iterdir()] == ["tsp6_20_seed7.npz"]
+    again = tsp_dataset(20, 6, seed=7, cache_dir=cache)
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(tsp_dataset(20, 6, seed=8)[0], first[0])
+    assert not np.array_equal(tsp_dataset(20, 6, seed=8, cache_dir=cache)[0], first[0])
 
 
 def test_shipped_tsp_test_set_is_regenerated_bit_for_bit(tmp_path) -> None:
@@ -142,7 +151,7 @@ def test_shipped_tsp_test_set_is_regenerated_bit_for_bit(tmp_path) -> None:
 
 @pytest.mark.parametrize("task,n,T", [("sort", 5, 5), ("hull", 10, 11), ("tsp", 10, 10)])
 def test_batch_sampler_returns_float32_inputs_and_targets_of_the_task(task: str, n: int, T: int) -> None:
-    pool = tsp_dataset(30, n, seed=0, cache=False)[:2] if task == "tsp" else None
+    pool = tsp_dataset(30, n, seed=0)[:2] if task == "tsp" else None
     x, targets = batch_sampler(task, n, 16, np.random.default_rng(0), pool=pool)()
     assert x.dtype == np.float32 and x.shape[:2] == (16, n)
     assert targets.shape == (16, T)

@@ -20,9 +20,8 @@ prediction that is not a simple closed polygon (at least 3 distinct vertices, no
 
 Data: instances are drawn uniformly in the unit square from a seed. ``tsp_dataset`` writes nothing unless
 it is given a ``cache_dir`` (then it keeps what it solved there, keyed by n, count and seed); the fixed
-evaluation sets
-(1000 instances each of TSP-5 and TSP-10 with their optimal tours) ship as ``course/data/tsp_test.npz``
-and are regenerated bit for bit by ``make_tsp_test_set``.
+evaluation sets (1000 instances each of TSP-5 and TSP-10 with their optimal tours) ship as
+``course/data/tsp_test.npz`` and are regenerated bit for bit by ``make_tsp_test_set``.
 """
 
 from __future__ import annotations
