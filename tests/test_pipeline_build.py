@@ -221,7 +221,7 @@ def test_reference_is_the_full_library_renamed_and_never_imports_course(tmp_path
         for m in pkgutil.walk_packages(course_reference.__path__, "course_reference."):
             importlib.import_module(m.name)
         assert not any(k == "course" or k.startswith("course.") for k in sys.modules), "course was imported"
-        from course_reference.linear import squared_loss
+        from course_reference.models.linear import squared_loss
         import numpy as np
         print(squared_loss(np.eye(2), np.ones(2), np.zeros(2))[0])
         """

@@ -20,8 +20,7 @@ import numpy as np
 
 from autograder.checks.core import (
     Spec,
-    _compare_outputs,
-    _describe,
+    check_forward,
     check_forward_backward,
     check_seed,
     check_with_reference,
@@ -101,7 +100,11 @@ def _gated_sequence(gates: int):
 
 def _temporal_affine(rng):
     N, T, D, M = _sizes(rng, 4)
-    return {"x": rng.standard_normal((N, T, D)), "w": rng.standard_normal((D, M)), "b": rng.standard_normal(M)}
+    return {
+        "x": rng.standard_normal((N, T, D)),
+        "w": rng.standard_normal((D, M)),
+        "b": rng.standard_normal(M),
+    }
 
 
 def _temporal_softmax(rng):
@@ -125,6 +128,19 @@ def _call(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def _as_tuple(value: Any) -> tuple:
     return value if isinstance(value, tuple) else (value,)
+
+
+def _shapes(inputs: dict[str, Any]) -> str:
+    return ", ".join(f"{k} of shape {np.shape(v)}" for k, v in inputs.items())
+
+
+def _compare_all(label: str, got: Any, expected: tuple, names: tuple[str, ...], where: str) -> None:
+    """Each returned value against the reference's, by name; the count first."""
+    if not isinstance(got, tuple) or len(got) != len(expected):
+        count = len(got) if isinstance(got, tuple) else type(got).__name__
+        raise AssertionError(f"{label} must return {len(expected)} values ({', '.join(names)}), got {count}.")
+    for name, g, e in zip(names, got, expected, strict=True):
+        check_with_reference(label, g, e, what=f"output {name!r}", inputs=where)
 
 
 def _check_repeatable(label: str, backward: Callable[..., Any], douts: list, cache: Any, desc: str) -> None:
@@ -173,7 +189,7 @@ def _check_backward(spec: Spec, forward: Callable[..., Any], backward: Callable[
     inputs = dict(spec.inputs(rng))
     result = _as_tuple(_call(f"{name}_forward", forward, **copy.deepcopy(inputs)))
     douts = [rng.standard_normal(np.shape(o)) for o in result[:-1]]
-    _check_repeatable(f"{name}_backward", backward, douts, result[-1], _describe(inputs))
+    _check_repeatable(f"{name}_backward", backward, douts, result[-1], _shapes(inputs))
     print(f"ok: {name}_backward leaves its upstream gradients and its cache unchanged")
 
 
@@ -191,7 +207,7 @@ def _check_lstm_state_path(name: str, forward: Callable, backward: Callable | No
     for trial in range(trials):
         rng = np.random.default_rng(check_seed(f"a06.{name}/state", trial))
         inputs = _lstm_state_inputs(rng)
-        desc = _describe(inputs) + ", return_state=True"
+        desc = _shapes(inputs) + ", return_state=True"
         got = _call(name, forward, **copy.deepcopy(inputs), return_state=True)
         expected = ref_forward(**copy.deepcopy(inputs), return_state=True)
         if not isinstance(got, tuple) or len(got) != 3:
@@ -199,7 +215,7 @@ def _check_lstm_state_path(name: str, forward: Callable, backward: Callable | No
                 f"{name}(..., c0=c0, return_state=True) must return (h, c_T, cache), got "
                 f"{len(got) if isinstance(got, tuple) else type(got).__name__}."
             )
-        _compare_outputs(name, got[:2], expected[:2], ("h", "c_T"), 1e-6, 1e-9, desc)
+        _compare_all(name, got[:2], expected[:2], ("h", "c_T"), desc)
         if backward is None:
             continue
         dh = rng.standard_normal(expected[0].shape)
@@ -208,17 +224,22 @@ def _check_lstm_state_path(name: str, forward: Callable, backward: Callable | No
         grads = _call(label, backward, dh.copy(), got[2], dcT=dcT.copy(), return_state=True)
         ref_grads = ref_backward(dh.copy(), expected[2], dcT=dcT.copy(), return_state=True)
         names = ("dx", "dh0", "dc0", "dWx", "dWh", "db")
-        _compare_outputs(label, grads, ref_grads, names, 1e-6, 1e-9, desc + ", random dh and dcT")
-        _check_repeatable(label, lambda d, c, cache: backward(d, cache, dcT=c, return_state=True),
-                          [dh, dcT], got[2], desc)
+        _compare_all(label, grads, ref_grads, names, desc + ", random dh and dcT")
+        _check_repeatable(
+            label, lambda d, c, cache: backward(d, cache, dcT=c, return_state=True), [dh, dcT], got[2], desc
+        )
     print(f"ok: {name} agrees with the reference with c0 given and the final cell returned")
 
 
 def _check_lstm_forward(spec: Spec, lstm_forward: Callable) -> None:
-    forward_spec(spec.task, spec.reference, spec.inputs, trials=spec.trials).procedure(
-        Spec(spec.task, spec.takes, spec.procedure, spec.reference, spec.inputs, trials=spec.trials,
-             outputs=("h",)),
+    """The default path (h0 only, h returned), then c0 in and the final cell out."""
+    check_forward(
         lstm_forward,
+        spec.reference,
+        spec.inputs,
+        trials=spec.trials,
+        output_names=("h",),
+        label="lstm_forward",
     )
     _check_lstm_state_path("lstm_forward", lstm_forward, None, trials=2)
 
@@ -229,20 +250,25 @@ def _check_lstm_backward(spec: Spec, lstm_forward: Callable, lstm_backward: Call
 
 
 def _check_lstm_init(spec: Spec, lstm_init: Callable) -> None:
-    """Shapes and dtype; b zero but for the forget block; every (H, H) block of Wh orthogonal; Wx ~ N(0, 1/D)."""
+    """Shapes, dtype; b zero but for the forget block; each (H, H) block of Wh orthogonal; Wx ~ N(0, 1/D)."""
     for trial in range(spec.trials):
         rng = np.random.default_rng(check_seed(f"a06.{spec.task}", trial))
         D, H = int(rng.choice([24, 48])), int(rng.choice([8, 12]))
         forget_bias = float(rng.choice([0.0, 1.0, 2.5]))
         dtype = (np.float32, np.float64)[trial % 2]
         where = f"D={D}, H={H}, forget_bias={forget_bias}, dtype={np.dtype(dtype).name}"
-        got = _call("lstm_init", lstm_init, D, H, np.random.default_rng(trial), forget_bias=forget_bias,
-                    dtype=dtype)
+        got = _call(
+            "lstm_init", lstm_init, D, H, np.random.default_rng(trial), forget_bias=forget_bias, dtype=dtype
+        )
         if not (isinstance(got, tuple) and len(got) == 3):
             raise AssertionError("lstm_init must return the triple (Wx, Wh, b).")
-        for name, value, shape in zip(("Wx", "Wh", "b"), got, ((D, 4 * H), (H, 4 * H), (4 * H,)), strict=True):
+        for name, value, shape in zip(
+            ("Wx", "Wh", "b"), got, ((D, 4 * H), (H, 4 * H), (4 * H,)), strict=True
+        ):
             if np.shape(value) != shape:
-                raise AssertionError(f"lstm_init: {name} has shape {np.shape(value)}, expected {shape} ({where}).")
+                raise AssertionError(
+                    f"lstm_init: {name} has shape {np.shape(value)}, expected {shape} ({where})."
+                )
             if np.asarray(value).dtype != dtype:
                 raise AssertionError(
                     f"lstm_init: {name} has dtype {np.asarray(value).dtype}, expected the dtype argument "
@@ -252,15 +278,20 @@ def _check_lstm_init(spec: Spec, lstm_init: Callable) -> None:
         expected_b = np.zeros(4 * H)
         expected_b[H : 2 * H] = forget_bias
         check_with_reference(
-            "lstm_init", b, expected_b, rtol=0, atol=1e-7, what="b (zero, the forget block forget_bias)",
+            "lstm_init",
+            b,
+            expected_b,
+            rtol=0,
+            atol=1e-7,
+            what="b (zero, the forget block forget_bias)",
             inputs=where,
         )
         for block in range(4):
             Q = Wh[:, block * H : (block + 1) * H]
             if not np.allclose(Q.T @ Q, np.eye(H), atol=1e-5):
                 raise AssertionError(
-                    f"lstm_init: block {block} of Wh (columns {block * H}:{(block + 1) * H}) is not orthogonal "
-                    f"(Q^T Q != I) ({where})."
+                    f"lstm_init: block {block} of Wh (columns {block * H}:{(block + 1) * H}) is not "
+                    f"orthogonal (Q^T Q != I) ({where})."
                 )
         std, mean = float(Wx.std()), float(Wx.mean())
         target = 1 / np.sqrt(D)
@@ -269,11 +300,20 @@ def _check_lstm_init(spec: Spec, lstm_init: Callable) -> None:
                 f"lstm_init: Wx has mean {mean:.3g} and standard deviation {std:.3g}, expected entries drawn "
                 f"from N(0, 1/D) ({where})."
             )
-        again = _call("lstm_init", lstm_init, D, H, np.random.default_rng(trial + 100), forget_bias=forget_bias,
-                      dtype=dtype)
+        again = _call(
+            "lstm_init",
+            lstm_init,
+            D,
+            H,
+            np.random.default_rng(trial + 100),
+            forget_bias=forget_bias,
+            dtype=dtype,
+        )
         if np.allclose(np.asarray(again[0]), got[0]):
             raise AssertionError("lstm_init: Wx is the same for two different generators: draw it from rng.")
-    print(f"ok: lstm_init has the right shapes, biases, orthogonal blocks and scale on {spec.trials} settings")
+    print(
+        f"ok: lstm_init has the right shapes, biases, orthogonal blocks and scale on {spec.trials} settings"
+    )
 
 
 class _Recorder:
@@ -332,31 +372,41 @@ def _check_train_tbptt(spec: Spec, train_tbptt: Callable) -> None:
     """The student's loop and the reference's on the same recording stand-in model: the same chunks, the
     same states carried in (None at the start of each pass), the same losses, callbacks and updates."""
     ref = reference(spec.reference)
-    cases = [{"max_steps": None, "time_budget_s": 0.0}, {"max_steps": 3, "time_budget_s": 1e9}]
+    cases = []
     for trial in range(spec.trials):
         rng = np.random.default_rng(check_seed(f"a06.{spec.task}", trial))
         N, L, k = int(rng.integers(1, 4)), int(rng.integers(8, 20)), int(rng.integers(2, 7))
-        passes = (L - 2) // k + 1  # chunks per pass over the streams
-        cases.append({"max_steps": int(passes * 2 + rng.integers(1, passes + 1)), "time_budget_s": None})
-    for i, case in enumerate(cases):
-        rng = np.random.default_rng(check_seed(f"a06.{spec.task}/streams", i))
-        N, L, k = int(rng.integers(1, 4)), int(rng.integers(8, 20)), int(rng.integers(2, 7))
-        streams = rng.integers(0, 9, (N, L))
-        where = f"streams of shape {(N, L)}, k={k}, " + ", ".join(f"{a}={b}" for a, b in case.items())
+        chunks = (L - 2) // k + 1  # chunks in one pass over the streams
+        if trial == 0:
+            limits = {"time_budget_s": 0.0}  # a budget of 0 s: exactly one update
+        elif trial == 1:
+            limits = {"max_steps": 3, "time_budget_s": 1e9}
+        else:  # two passes and part of a third: the state must restart from None at each pass
+            limits = {"max_steps": 2 * chunks + int(rng.integers(1, chunks + 1))}
+        cases.append((rng.integers(0, 9, (N, L)), k, limits))
+    for streams, k, limits in cases:
+        where = f"streams of shape {streams.shape}, k={k}, " + ", ".join(
+            f"{a}={b}" for a, b in limits.items()
+        )
         student, expected = _Recorder(), _Recorder()
         losses = _call(
-            "train_tbptt", train_tbptt, student, streams.copy(), k, student.loss_fn, student,
-            callback=student.callback, **{a: b for a, b in case.items() if b is not None},
+            "train_tbptt",
+            train_tbptt,
+            student,
+            streams.copy(),
+            k,
+            student.loss_fn,
+            student,
+            callback=student.callback,
+            **limits,
         )
         ref_losses = ref(
-            expected, streams.copy(), k, expected.loss_fn, expected, callback=expected.callback,
-            **{a: b for a, b in case.items() if b is not None},
+            expected, streams.copy(), k, expected.loss_fn, expected, callback=expected.callback, **limits
         )
         if not isinstance(losses, list) or len(losses) != len(ref_losses):
             got = len(losses) if isinstance(losses, list) else type(losses).__name__
             raise AssertionError(
-                f"train_tbptt must return the list of losses, one per update; got {got} values "
-                f"({where})."
+                f"train_tbptt must return the list of losses, one per update; got {got} values ({where})."
             )
         steps = student.events.count("step")
         if steps != len(ref_losses):
@@ -365,7 +415,9 @@ def _check_train_tbptt(spec: Spec, train_tbptt: Callable) -> None:
         if problem:
             raise AssertionError(f"train_tbptt: {problem} ({where})")
         if len(student.forwards) != len(expected.forwards):
-            raise AssertionError(f"train_tbptt ran {len(student.forwards)} forward passes for {steps} updates.")
+            raise AssertionError(
+                f"train_tbptt ran {len(student.forwards)} forward passes for {steps} updates."
+            )
         for j, ((inp, state), (ref_inp, ref_state)) in enumerate(zip(student.forwards, expected.forwards)):
             if inp.shape != ref_inp.shape or not np.array_equal(inp, ref_inp):
                 raise AssertionError(
@@ -384,16 +436,25 @@ def _check_train_tbptt(spec: Spec, train_tbptt: Callable) -> None:
                     f"train_tbptt: update {j + 1} did not receive the final state of the chunk before it "
                     f"({where})."
                 )
-        check_with_reference("train_tbptt", np.array(losses, dtype=np.float64), np.array(ref_losses),
-                             what="the list of losses", inputs=where)
+        check_with_reference(
+            "train_tbptt",
+            np.array(losses, dtype=np.float64),
+            np.array(ref_losses),
+            what="the list of losses",
+            inputs=where,
+        )
         if [c[0] for c in student.callbacks] != [c[0] for c in expected.callbacks]:
             raise AssertionError(
                 f"train_tbptt must call callback(step, loss) after every update with step = 1, 2, ... "
                 f"({where})."
             )
-        check_with_reference("train_tbptt", np.array([c[1] for c in student.callbacks]),
-                             np.array([c[1] for c in expected.callbacks]), what="the losses given to callback",
-                             inputs=where)
+        check_with_reference(
+            "train_tbptt",
+            np.array([c[1] for c in student.callbacks]),
+            np.array([c[1] for c in expected.callbacks]),
+            what="the losses given to callback",
+            inputs=where,
+        )
     print(f"ok: train_tbptt makes the reference's calls on {len(cases)} stream sets")
 
 
@@ -411,8 +472,15 @@ def _check_ngram_log_probs(spec: Spec, NGramLM: type) -> None:
         _call("NGramLM.fit", model.fit, train.copy())
         got = _call("NGramLM.log_probs", model.log_probs, test.copy())
         expected = ref_class(n, V, k).fit(train.copy()).log_probs(test.copy())
-        check_with_reference("NGramLM.log_probs", got, expected, rtol=1e-9, atol=1e-12,
-                             what="the log-probabilities", inputs=where)
+        check_with_reference(
+            "NGramLM.log_probs",
+            got,
+            expected,
+            rtol=1e-9,
+            atol=1e-12,
+            what="the log-probabilities",
+            inputs=where,
+        )
     print(f"ok: NGramLM.log_probs agrees with the reference on {spec.trials} random texts")
 
 
@@ -570,7 +638,7 @@ SPECS = [
         trials=5,
         outputs=("loss", "dx"),
     ),
-    Spec("train_tbptt", ("train_tbptt",), _check_train_tbptt, "training.tbptt.train_tbptt", trials=3),
+    Spec("train_tbptt", ("train_tbptt",), _check_train_tbptt, "training.tbptt.train_tbptt", trials=5),
     Spec("ngram_log_probs", ("NGramLM",), _check_ngram_log_probs, "models.ngram.NGramLM", trials=5),
     Spec(
         "sample_next",

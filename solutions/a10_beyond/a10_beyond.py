@@ -590,6 +590,9 @@ def message_passing_forward(h, adj, w_self, w_neigh, b, aggregation="mean"):
 h_check = np.array([[1.0, 0.0], [0.0, 2.0], [4.0, 4.0]])  # N = 3 nodes, D = 2 features
 adj_check = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])  # 0 hears 1, 2; 1 hears 0; 2 nobody
 eye, zeros = np.eye(2), np.zeros((2, 2))
+w_self_check = np.array([[1.0, -1.0], [0.5, 0.0]])
+w_neigh_check = np.array([[0.0, 1.0], [-1.0, 0.5]])
+b_check = np.array([0.1, -0.2])
 # Isolation cases: w_self = 0 and w_neigh = I leave the message m alone.
 result = message_passing_forward(h_check, adj_check, zeros, eye, np.zeros(2), "mean")
 assert isinstance(result, tuple) and len(result) == 2, "message_passing_forward must return (out, cache)."
@@ -603,9 +606,6 @@ grading.expect_close("the sum message m (w_self = 0, w_neigh = I)",
 grading.expect_close("out with w_neigh = 0 (the node's own term and b)",
                      message_passing_forward(h_check, adj_check, 2 * eye, zeros, np.array([1.0, -1.0]))[0],
                      2 * h_check + np.array([1.0, -1.0]), hint="out = h @ w_self + m @ w_neigh + b.")
-w_self_check = np.array([[1.0, -1.0], [0.5, 0.0]])
-w_neigh_check = np.array([[0.0, 1.0], [-1.0, 0.5]])
-b_check = np.array([0.1, -0.2])
 out_check = message_passing_forward(h_check, adj_check, w_self_check, w_neigh_check, b_check)[0]
 grading.expect_close("out (mean)", out_check, np.array([[-1.9, 2.3], [1.1, 0.8], [6.1, -4.2]]),
                      hint="mean is the default aggregation.")
