@@ -58,6 +58,13 @@ ASSIGNMENT_OF_FILE = {
     "test_kernels_softmax": ("a09",),
     "test_kernels_gpu_bench": ("a09",),
     "test_gpu_layers": ("a09",),
+    "test_kernels_timing": ("a09",),
+    "test_kernels_checks": ("a09",),
+    "test_bench_gpu": ("a09",),
+    "test_autoencoder": ("a10",),
+    "test_adversarial": ("a10",),
+    "test_graph": ("a10",),
+    "test_linear_regions": ("a10",),
 }
 ASSIGNMENT_PARAM = re.compile(r"\b(a\d\d)_[a-z0-9_]+")
 

@@ -28,6 +28,14 @@ def test_random_points_stay_in_range_and_are_seeded():
     assert all(0 <= p["a"] <= 1 and 1e-4 <= p["b"] <= 1e-1 for p in a)
 
 
+def test_random_points_map_one_uniform_draw_per_coordinate_to_each_axis_scale():
+    # column j of u = rng.random((n, K)) goes to the j-th axis: linearly, or uniformly in log
+    u = np.random.default_rng(4).random((5, 2))
+    pts = random_points(SPACE, 5, np.random.default_rng(4))
+    np.testing.assert_allclose([p["a"] for p in pts], u[:, 0], rtol=1e-15)
+    np.testing.assert_allclose([p["b"] for p in pts], 1e-4 * 1000 ** u[:, 1], rtol=1e-12)
+
+
 def test_random_search_beats_grid_when_only_one_parameter_matters():
     # 16 trials: the grid tries 4 distinct values of 'a', random search 16.
     grid = grid_search(one_that_matters, SPACE, 4)

@@ -30,7 +30,7 @@
 # `course.models.adversarial`, `course.layers.graph`) raise `NotImplementedError`.
 #
 # **Budget.** Everything is seeded, and the whole notebook runs top to bottom in under 3 minutes on one CPU
-# core (about 40 seconds as measured for the reference solution; no cell needs a GPU).
+# core (the reference solution took about 11 seconds on one core, figures included; no cell needs a GPU).
 #
 # Shapes use the course's letters: N examples (or nodes), D input features, K code size, C classes,
 # H output features of a graph layer.
