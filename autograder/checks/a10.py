@@ -19,6 +19,7 @@ import numpy as np
 
 from autograder.checks.core import (
     Spec,
+    check_forward,
     check_forward_backward,
     check_function,
     check_seed,
@@ -209,8 +210,7 @@ def _check_input_gradient(spec: Spec, input_gradient: Callable) -> None:
 
 def _check_gat_attention(spec: Spec, gat_forward: Callable) -> None:
     """gat_forward's output against the reference, and attention that ignores the non-neighbours."""
-    spec_forward = forward_spec(spec.task, spec.reference, spec.inputs, trials=spec.trials)
-    spec_forward.procedure(spec_forward, gat_forward)
+    check_forward(gat_forward, spec.reference, spec.inputs, trials=spec.trials, label="gat_forward")
     for trial in range(2):
         inputs = _gat(np.random.default_rng(check_seed("a10.gat_mask", trial)))
         n = len(inputs["h"])

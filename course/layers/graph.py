@@ -31,6 +31,7 @@ from course.core.module import Module
 from course.core.validation import check_array, check_choice
 from course.layers.attention import masked_softmax
 from course.layers.losses import softmax_backward
+from course.training.init import glorot_normal, he_normal
 
 
 def _check_graph(func: str, h: Any, adj: Any, dims: dict[str, int]) -> None:
@@ -193,9 +194,8 @@ class MessagePassing(Module):
         super().__init__()
         check_choice("MessagePassing", "aggregation", aggregation, ("mean", "sum"))
         rng = np.random.default_rng(0 if rng is None else rng)
-        std = np.sqrt(2.0 / in_features)
         for name in ("w_self", "w_neigh"):
-            self.add_param(name, (rng.standard_normal((in_features, out_features)) * std).astype(dtype))
+            self.add_param(name, he_normal((in_features, out_features), rng, dtype))
         self.add_param("b", np.zeros(out_features, dtype=dtype))
         self.adj = adj
         self.aggregation = aggregation
@@ -238,8 +238,7 @@ class GraphAttention(Module):
     ) -> None:
         super().__init__()
         rng = np.random.default_rng(0 if rng is None else rng)
-        std = np.sqrt(2.0 / (in_features + out_features))
-        self.add_param("w", (rng.standard_normal((in_features, out_features)) * std).astype(dtype))
+        self.add_param("w", glorot_normal((in_features, out_features), rng, dtype))
         self.add_param("a_self", np.zeros(out_features, dtype=dtype))
         self.add_param("a_neigh", np.zeros(out_features, dtype=dtype))
         xp = get_array_module(adj)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from course.core.validation import check_array, check_positive
+from course.training.init import he_normal
 
 Layers = Sequence[tuple[Any, Any]]
 
@@ -119,7 +120,7 @@ def random_relu_net(
     """
     layers, fan_in = [], d
     for n in widths:
-        W = rng.standard_normal((fan_in, n)) * np.sqrt(2.0 / fan_in)
+        W = he_normal((fan_in, n), rng, np.float64)
         layers.append((W, rng.standard_normal(n) * bias_std))
         fan_in = n
     return layers
