@@ -4,7 +4,8 @@ build          solutions/<a>/<a>.ipynb from the text source <a>.py (regions fill
                then the release notebooks/<a>/ (nbgrader); --check only verifies that both are up to date
 sync           solutions/<a>/<a>.py from a solution notebook edited in JupyterLab (--update-library writes
                edited solutions into the library's graded regions)
-release        notebooks/<assignment>/ from solutions/ (nbgrader); student-edition wheels in dist/student/
+release        notebooks/<assignment>/ from solutions/ (nbgrader), student-edition wheels in dist/student/aNN/
+               and when each goes to students (one assignment at a time, after the previous deadline)
 solutions      execute every source notebook; executed .ipynb and .html under out/solutions/
 autograde DIR  grade DIR/<student>/<assignment>/ (nbgrader layout); results in autograder/work/
 feedback       feedback HTML of the graded students under out/feedback/
@@ -125,8 +126,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{source.source_path(assignment).relative_to(settings.ROOT)}", *changed)
         return 0
     if args.command == "release":
-        for path in pipeline.release(paths, _assignments(args.assignments)):
-            print(path.relative_to(settings.ROOT))
+        releases = pipeline.release(paths, _assignments(args.assignments))
+        for r in releases:
+            print(f"{r.assignment}: {_show(r.notebook)} and {_show(r.wheel)}")
+        print()
+        print(pipeline.release_schedule(releases))
     elif args.command == "solutions":
         for path in pipeline.solutions(paths, _assignments(args.assignments)):
             print(path.relative_to(settings.ROOT))

@@ -8,6 +8,8 @@ import secrets
 import sys
 from pathlib import Path
 
+import nbgrader
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # so nbgrader can import autograder.preprocessors
@@ -48,6 +50,7 @@ c.IgnorePattern.pattern = r"(?m)^.*Warning: "
 # The skip tag becomes an unguessable per-run value, and the sanitising step strips all cell tags.
 c.Execute.skip_cells_with_tag = "never-skip-" + secrets.token_hex(16)
 c.Autograde.sanitize_preprocessors = [
+    "autograder.preprocessors.ApplyRosterAndDueDates",  # see "Handing in" below
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -71,9 +74,48 @@ c.Execute.interrupt_on_timeout = True
 c.LimitOutput.max_lines = settings.MAX_OUTPUT_LINES
 c.LimitOutput.max_traceback = settings.MAX_TRACEBACK_LINES
 
-# Feedback shows neither hidden test source nor tracebacks (only the error's one-line message).
+# Handing in (docs/grading.md, "Handing in"; autograder/exchange.py): nbgrader's exchange on one machine.
+# Students fetch from and submit to a folder every account can write to; `nbgrader collect` puts the
+# submissions (with their timestamp.txt) in autograder/work/collected/, the folder to autograde. It must
+# differ from the grader's own copies in autograder/work/submitted/ (the pipeline replaces those).
+c.Exchange.root = "/srv/nbgrader/exchange"
+c.Exchange.timezone = "UTC"
+c.CourseDirectory.submitted_directory = str(settings.WORK_DIR / "collected")
+# The class: a CSV (id,first_name,last_name,email, the format of `nbgrader db student import`) kept out of
+# git, e.g. str(settings.WORK_DIR / "roster.csv"). With a roster, a submission from any other id is refused
+# (row "error", "not on the class roster"); empty, anyone is graded (the sample class of the demo).
+c.ApplyRosterAndDueDates.roster = ""
+# The term's due dates, assignment -> "YYYY-MM-DD HH:MM:SS TZ", e.g.
+# {"a01_linear_models": "2027-02-08 23:59:00 UTC", "a02_backprop_modules": "2027-02-22 23:59:00 UTC"}.
+# A submission's timestamp.txt (written by `nbgrader submit`) after its due date costs the late penalty.
+c.ApplyRosterAndDueDates.due_dates = {}
+# Late policy: each day started after the due date costs 10 % of the notebook's score, down to zero.
+c.AssignLatePenalties.plugin_class = "autograder.exchange.LatePenaltyPerDay"
+c.LatePenaltyPerDay.percent_per_day = 10.0
+
+# Feedback (docs/grading.md, "Feedback"): a table of the exercises on top (SummariseExercises), maths
+# rendered to MathML when the feedback is generated (MathToMathML; the page loads no MathJax and no CDN),
+# neither hidden test source nor tracebacks (only the error's one-line message), and every piece of
+# student-controlled HTML sanitised (markdown cells too, which nbgrader's template leaves raw). The
+# template is autograder/templates/course_feedback/, an extension of nbgrader's; nested under
+# GenerateFeedback so that the formgrader's own pages keep theirs.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.preprocessors.HideHiddenTestsAndTracebacks",
+    "autograder.preprocessors.SummariseExercises",
+    "autograder.preprocessors.MathToMathML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+FORMGRADER = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+c.GenerateFeedback.HTMLExporter.template_name = "course_feedback"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    str(ROOT / "autograder" / "templates"),
+    str(FORMGRADER / "templates"),
+]
+# where {% extends 'feedback/index.html.j2' %} and nbgrader's include_css('bootstrap.min.css') look
+c.GenerateFeedback.HTMLExporter.extra_template_paths = [
+    str(FORMGRADER / "templates"),
+    str(FORMGRADER / "static" / "node_modules" / "bootstrap" / "dist" / "css"),
+]
+c.GenerateFeedback.HTMLExporter.sanitize_html = True
+c.GenerateFeedback.HTMLExporter.filters = {"clean_html": "autograder.preprocessors.clean_html"}

@@ -131,11 +131,75 @@ def _check(rc: int | None, output: str, what: str) -> None:
 # ------------------------------------------------------------------------------------------------------
 
 
+ANSWER_STUB = "raise NotImplementedError()"  # nbgrader's code stub in a released answer cell
+
+
+def answer_stub_message(exercise: str, cell: str, function: str = "") -> str:
+    """What a released answer cell's stub says: 'Exercise 2a (affine_forward): write your code here, ...'."""
+    what = f"{exercise} ({cell})" if exercise else f"Answer cell {cell}"
+    code = f"{function} here" if function and function != cell else "your code here"
+    return f"{what}: write {code}, in place of this line"
+
+
+def _enclosing_function(lines: list[str], index: int) -> str:
+    """The name of the ``def`` that line ``index`` belongs to ('' at the cell's top level)."""
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    for line in reversed(lines[:index]):
+        stripped = line.lstrip()
+        if stripped.startswith("def ") and len(line) - len(stripped) < indent:
+            return stripped[4:].split("(")[0].strip()
+    return ""
+
+
+def name_answer_stubs(nb) -> dict[str, tuple[str, str]]:
+    """Give each answer cell's ``raise NotImplementedError()`` a message naming its exercise and cell.
+
+    Updates the cells' nbgrader checksums; returns grade id -> (new source, checksum) of the cells changed.
+    """
+    from nbgrader.utils import compute_checksum
+
+    from course.check import exercise_labels
+
+    labels = exercise_labels(nb)
+    changed = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("solution") or ANSWER_STUB not in cell.source:
+            continue
+        lines = cell.source.split("\n")
+        for i, line in enumerate(lines):
+            if line.strip() == ANSWER_STUB:
+                message = answer_stub_message(
+                    labels.get(meta["grade_id"], ""), meta["grade_id"], _enclosing_function(lines, i)
+                )
+                lines[i] = line.replace(ANSWER_STUB, f"raise NotImplementedError({json.dumps(message)})")
+        cell.source = "\n".join(lines)
+        if "checksum" in meta:
+            meta["checksum"] = compute_checksum(cell)
+        changed[meta["grade_id"]] = (cell.source, meta.get("checksum"))
+    return changed
+
+
 def generate_release(assignment: str, paths: Paths) -> Path:
-    """nbgrader generate_assignment into ``paths.release`` (also records the assignment in the gradebook)."""
+    """nbgrader generate_assignment into ``paths.release`` (also records the assignment in the gradebook);
+    then every answer cell's stub names its exercise, in the release and in the gradebook's copy of it."""
+    from nbgrader.api import Gradebook
+
     rc, output = run_nbgrader(["generate_assignment", assignment, "--force"], paths)
     _check(rc, output, f"nbgrader generate_assignment {assignment}")
-    return paths.release / assignment / f"{assignment}.ipynb"
+    folder = paths.release / assignment
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        changed = name_answer_stubs(nb)
+        if not changed:
+            continue
+        nbformat.write(nb, str(path))
+        with Gradebook(f"sqlite:///{paths.db}") as gb:
+            for grade_id, (text, checksum) in changed.items():
+                cell = gb.find_source_cell(grade_id, path.stem, assignment)
+                cell.source, cell.checksum = text, checksum
+            gb.db.commit()
+    return folder / f"{assignment}.ipynb"
 
 
 def stale_builds(paths: Paths, assignments: Iterable[str]) -> list[str]:
@@ -164,18 +228,47 @@ def stale_builds(paths: Paths, assignments: Iterable[str]) -> list[str]:
 
 def build_edition(assignment: str, paths: Paths) -> tuple[Path, Path]:
     """Student edition of ``assignment`` under the work dir, plus its wheel in ``paths.dist``."""
-    package = editions.build_student_edition(assignment, paths.edition(assignment))
+    package = editions.build_student_edition(assignment, paths.edition(assignment), source_dir=paths.source)
     wheel = editions.build_wheel(package, assignment, paths.dist / "student")
     return package, wheel
 
 
-def release(paths: Paths, assignments: Iterable[str] | None = None) -> list[Path]:
+@dataclass
+class Release:
+    """What students of one assignment get, together: the release notebook and the edition's wheel."""
+
+    assignment: str
+    notebook: Path
+    wheel: Path
+
+    @property
+    def after(self) -> str:
+        """The assignment whose deadline must have passed first ('' for the first): the wheel holds working
+        answers of every earlier assignment."""
+        earlier = settings.ASSIGNMENTS[: settings.ASSIGNMENTS.index(self.assignment)]
+        return earlier[-1] if earlier else ""
+
+
+def release(paths: Paths, assignments: Iterable[str] | None = None) -> list[Release]:
     """Generate every available release into ``paths.release`` and every student edition wheel."""
     made = []
     for assignment in assignments or settings.available_assignments(paths.source):
-        made.append(generate_release(assignment, paths))
-        made.append(build_edition(assignment, paths)[1])
+        notebook = generate_release(assignment, paths)
+        made.append(Release(assignment, notebook, build_edition(assignment, paths)[1]))
     return made
+
+
+def release_schedule(releases: Iterable[Release]) -> str:
+    """When each release goes to students: one assignment at a time, its notebook and wheel together."""
+    lines = [
+        "Publish one assignment at a time: its notebook and its wheel (the wheel's folder is the one",
+        "students install from, see docs/student.md). A wheel holds working answers of every earlier",
+        "assignment, so it goes out only after the previous assignment's deadline:",
+    ]
+    for r in releases:
+        when = f"after the deadline of {r.after}" if r.after else "when the course starts"
+        lines.append(f"  {r.assignment:<24} {when:<44} {r.wheel.name}")
+    return "\n".join(lines)
 
 
 def solutions(paths: Paths, assignments: Iterable[str] | None = None, timeout: int = 600) -> list[Path]:

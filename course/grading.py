@@ -4,7 +4,8 @@ A visible test cell compares the student's output on small fixed inputs with exp
 the notebook, through ``expect_shape``, ``expect_close`` and ``expect_equal``. A failure is an
 ``AssertionError`` with a sentence the student can act on: which output, which entry, got vs expected,
 and a hint naming the term to look at; a pass prints one ``ok:`` line that is the same on every machine
-(no computed digits), so nbval can compare it.
+(no computed digits), so nbval can compare it. The checks' own frames are hidden from the traceback a
+student sees (``__tracebackhide__``, honoured by IPython and pytest): it ends at the line of the test.
 
 The hidden checks (fresh random inputs against the reference library) are not part of the library: they
 live with the grader, in ``autograder/checks/``.
@@ -34,6 +35,7 @@ def _to_numpy(value: Any) -> np.ndarray:
 
 def expect_shape(name: str, got: Any, shape: Sequence[int], hint: str = "") -> None:
     """Assert that ``got`` is an array (or scalar) of the given shape; print a line when it is."""
+    __tracebackhide__ = True  # the student's traceback ends at their test line, not inside this check
     if got is None:
         raise AssertionError(_with_hint(f"{name} is None: did you forget the return statement?", hint))
     got_shape = tuple(np.shape(_to_numpy(got)))
@@ -61,6 +63,7 @@ def expect_close(
     The message names the first wrong entry with both values, how many entries are off and, when every
     entry is off by the same factor, that factor (a forgotten 2 or 1/N shows up as "2 times").
     """
+    __tracebackhide__ = True
     if got is None:
         raise AssertionError(_with_hint(f"{name} is None: did you forget the return statement?", hint))
     g = _to_numpy(got)
@@ -93,6 +96,7 @@ def expect_close(
 
 def expect_equal(name: str, got: Any, expected: Any, hint: str = "") -> None:
     """Assert exact equality (integers, strings, tuples of them); print a line when equal."""
+    __tracebackhide__ = True
     if got != expected:
         raise AssertionError(_with_hint(f"{name} is {got!r}, expected {expected!r}.", hint))
     print(f"ok: {name} == {expected!r}")

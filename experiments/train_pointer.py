@@ -3,6 +3,7 @@
     python experiments/train_pointer.py                 # every task at the full budget (one CPU core)
     python experiments/train_pointer.py --task tsp10    # one task
     python experiments/train_pointer.py --quick         # the reduced budget of the slow tests
+    python experiments/train_pointer.py --cache-dir DIR # keep the solved TSP pools in DIR for the next run
 
 Every number is measured on fixed, seeded test sets: 1000 sorting lists, 1000 hull instances and the
 shipped TSP test sets (``course/data/tsp_test.npz``, optimal tours by Held-Karp). Beam search keeps only

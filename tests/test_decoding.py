@@ -128,15 +128,16 @@ def test_exhaustive_search_finds_the_best_sequence_by_teacher_forcing_and_canoni
     h0 = np.random.default_rng(8).standard_normal((1, 5))
     T = 4
     every_sequence = np.stack(np.meshgrid(*[range(4)] * T, indexing="ij"), -1).reshape(-1, T)  # (256, T)
+
+    def score(seq, alpha):
+        length = (list(seq).index(END) + 1) if END in seq else T
+        return model.sequence_log_prob(h0[0], seq) / length**alpha
+
     for alpha in (0.0, 1.0):
-
-        def score(seq):
-            length = (list(seq).index(END) + 1) if END in seq else T
-            return model.sequence_log_prob(h0[0], seq) / length**alpha
-
-        best = max(every_sequence, key=score)
+        best = max(score(seq, alpha) for seq in every_sequence)
         tokens, top = exhaustive_search(model, h0, START, T, 4, end_token=END, length_alpha=alpha)
-        assert top == pytest.approx(score(best), abs=1e-12)
+        assert top == pytest.approx(best, abs=1e-12)
+        assert score(tokens, alpha) == pytest.approx(best, abs=1e-12)  # the tokens are that sequence
         if END in tokens:  # after the end token, the end token repeats
             assert np.all(tokens[list(tokens).index(END) :] == END)
 

@@ -78,6 +78,12 @@ def test_gru_preserves_float32_and_rejects_bad_shapes():
     expected = r"gru_forward: Wh must have shape \(H, 9\) = \(3, 9\), got \(3, 12\)"
     with pytest.raises(ValueError, match=expected):
         gru_forward(p["x"], p["h0"], p["Wx"], np.zeros((3, 12), np.float32), p["b"])
+    with pytest.raises(ValueError, match=r"gru_backward: dh must have shape \(3, 5, 3\), got \(3, 4, 3\)"):
+        gru_backward(np.ones_like(h)[:, 1:], cache)
+    with pytest.raises(
+        ValueError, match=r"gru_step_backward: dnext_h must have shape \(3, 3\), got \(3, 2\)"
+    ):
+        gru_step_backward(np.ones((3, 2), np.float32), cache[0])
 
 
 def test_gru_init_shapes_and_orthogonal_blocks():

@@ -234,6 +234,12 @@ def test_lstm_step_rejects_mismatched_shapes_naming_the_argument():
     p = _params()
     with pytest.raises(ValueError, match=r"lstm_step_forward: b must have shape \(12,\)"):
         lstm_step_forward(p["x"][:, 0], p["h0"], p["h0"], p["Wx"], p["Wh"], np.zeros(9))
+    _, _, cache = lstm_step_forward(p["x"][:, 0], p["h0"], p["h0"], p["Wx"], p["Wh"], p["b"])
+    ones = np.ones(p["h0"].shape)
+    with pytest.raises(
+        ValueError, match=r"lstm_step_backward: dnext_c must have shape \(3, 3\), got \(3, 2\)"
+    ):
+        lstm_step_backward(ones, ones[:, 1:], cache)
 
 
 def test_lstm_init_sets_the_forget_bias_and_orthogonal_gate_blocks():

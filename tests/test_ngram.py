@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from course.models.ngram import NGramLM, ngram_sweep
+from course.models.ngram import NGramLM, ngram_sweep, window_codes
 
 
 def test_bigram_probabilities_match_hand_counts():
@@ -15,6 +15,20 @@ def test_bigram_probabilities_match_hand_counts():
     logp = model.log_probs(np.array([0, 1, 0, 2, 2]))  # p(b|a), p(a|b), p(c|a), p(c|c)
     expected = [(2 + 1) / (3 + 3), (2 + 1) / (2 + 3), (0 + 1) / (3 + 3), (0 + 1) / (0 + 3)]
     np.testing.assert_allclose(np.exp(logp), expected, rtol=1e-12)
+
+
+def test_window_codes_are_base_V_digits_and_code_div_V_is_the_context():
+    ids = np.array([2, 0, 1, 2])
+    np.testing.assert_array_equal(window_codes(ids, 2, 3), [2 * 3 + 0, 0 * 3 + 1, 1 * 3 + 2])
+    np.testing.assert_array_equal(window_codes(ids, 3, 3) // 3, window_codes(ids[:-1], 2, 3))
+    np.testing.assert_array_equal(window_codes(ids, 1, 3), ids)
+
+
+def test_gram_and_context_counts_are_the_fit_counts_and_zero_when_unseen():
+    model = NGramLM(2, 3).fit(np.array([0, 1, 0, 1, 0, 0]))  # bigrams ab, ba, ab, ba, aa
+    codes = window_codes(np.array([0, 1, 0, 0, 2, 2]), 2, 3)  # ab, ba, aa, ac, cc
+    np.testing.assert_array_equal(model.gram_count(codes), [2, 2, 1, 0, 0])
+    np.testing.assert_array_equal(model.context_count(codes // 3), [3, 2, 3, 3, 0])
 
 
 @pytest.mark.parametrize("n,k", [(1, 1.0), (2, 0.5), (3, 0.01)])

@@ -1,6 +1,5 @@
 """Tests for course/models/pointer.py: the masked pointer-score pair, the whole model's gradients, masks,
-decoding,
-training steps, and (slow) the learning bars on a reduced budget."""
+decoding, training steps, and (slow) the learning bars on a reduced budget."""
 
 from __future__ import annotations
 
@@ -276,6 +275,43 @@ def test_beam_wider_than_the_number_of_valid_outputs_marks_the_rest_invalid() ->
     seqs, scores = beam_decode(params, x, width=8)
     assert np.isfinite(scores[:, :6]).all() and np.isneginf(scores[:, 6:]).all()
     assert all(len({tuple(s) for s in seqs[b, :6].tolist()}) == 6 for b in range(2))
+
+
+def test_decoding_masks_and_training_run_on_the_functions_they_are_given() -> None:
+    """A notebook passes its own step, mask update and train step; the loops must call those, not the
+    library's (in a student edition the library's raise)."""
+    rng = np.random.default_rng(18)
+    params = init_pointer_params(2, 6, 6, 6, rng)
+    x = rng.random((4, 5, 2)).astype(np.float32)
+    calls = {"step": 0, "update": 0, "train": 0}
+
+    def step(*args):
+        calls["step"] += 1
+        return pointer_decode_step(*args)
+
+    def update(*args):
+        calls["update"] += 1
+        return update_mask(*args)
+
+    np.testing.assert_array_equal(
+        greedy_decode(params, x, step=step, update=update), greedy_decode(params, x)
+    )
+    assert calls == {"step": 5, "update": 5, "train": 0}
+    seqs, _ = beam_decode(params, x, 3, closed=True, step=step, update=update)
+    np.testing.assert_array_equal(seqs, beam_decode(params, x, 3, closed=True)[0])
+    assert calls["step"] == calls["update"] == 5 + 6
+    targets = hull_dataset(4, 5, rng)[1]
+    masks = teacher_forcing_masks(targets, 5, closed=True, update=update)
+    np.testing.assert_array_equal(masks, teacher_forcing_masks(targets, 5, closed=True))
+    assert calls["update"] == 11 + 5
+
+    def train_step(*args):
+        calls["train"] += 1
+        return pointer_train_step(*args)
+
+    model = PointerNetwork(2, 4, 4, 4)
+    fit_pointer_network(model, lambda: (x, held_karp(x)[0]), steps=3, train_step=train_step)
+    assert calls["train"] == 3
 
 
 # ----------------------------------------------------------------------------------------- training

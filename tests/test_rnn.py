@@ -81,6 +81,11 @@ def test_rnn_forward_rejects_mismatched_shapes_naming_the_argument():
     h, cache = rnn_forward(**p)
     with pytest.raises(ValueError, match=r"rnn_backward: dh must have shape"):
         rnn_backward(h[:, :-1], cache)
+    _, step_cache = rnn_step_forward(p["x"][:, 0], p["h0"], p["Wx"], p["Wh"], p["b"])
+    with pytest.raises(
+        ValueError, match=r"rnn_step_backward: dnext_h must have shape \(3, 6\), got \(3, 5\)"
+    ):
+        rnn_step_backward(np.ones((3, 5)), step_cache)
 
 
 def test_rnn_init_gives_an_orthogonal_recurrent_matrix():

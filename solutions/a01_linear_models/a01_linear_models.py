@@ -535,3 +535,12 @@ plt.show()
 # gradient descent walks down and the normal equations solve outright. Capacity (the degree, or the size
 # of the weights) trades training fit for generalisation; the validation set chooses the trade-off and the
 # test set reports the result once. Assignment 02 replaces the fixed feature map by learned ones: layers.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a01_linear_models.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a01_linear_models.ipynb")

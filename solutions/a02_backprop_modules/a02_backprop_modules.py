@@ -1340,3 +1340,12 @@ plt.show()
 # the cross-entropy. The library's versions of these functions (`course.layers.affine.Linear`,
 # `course.layers.activations.ReLU`, ...) wrap the same pairs in `Module` classes that own their parameters;
 # assignment 03 builds a graph engine that chains such modules automatically.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a02_backprop_modules.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a02_backprop_modules.ipynb")

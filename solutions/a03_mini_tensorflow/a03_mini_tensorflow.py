@@ -1196,3 +1196,12 @@ print(f"smallest relative error {errors[best]:.1e} at eps = {steps_eps[best]:.0e
 # rule and a chain rule. Writing the chain rules as graph operations made gradients graphs too, which gave
 # an optimizer node and second derivatives with no extra machinery. Assignment 04 goes back to the module
 # library to study what makes deep nets train: optimizers, initialisation, dropout and batch norm.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a03_mini_tensorflow.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a03_mini_tensorflow.ipynb")

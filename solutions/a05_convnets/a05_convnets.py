@@ -1184,3 +1184,12 @@ run("a05.residual_block_backward", residual_block_forward, residual_block_backwa
 # Stacked, these give a small CNN that, with two thirds of an MLP's parameters, is no better than the MLP
 # on centred digits (97.3% against 97.7% in this run) but tolerates shifts far better; the residual block
 # adds an identity path so that very deep stacks still train.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a05_convnets.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a05_convnets.ipynb")

@@ -893,3 +893,12 @@ plt.show()
 # shared memory and barriers, and a matrix multiply needs every loaded number reused, through shared
 # memory tiles and then through registers. The same test cells check every kernel against its NumPy twin
 # in numba's simulator on a laptop and on a real GPU, from the same source.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a09_gpu_kernels.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a09_gpu_kernels.ipynb")
