@@ -371,6 +371,6 @@ def test_feedback_page_renders_its_maths_offline_and_requests_nothing(browser, g
     assert page.evaluate("typeof window.MathJax") == "undefined"
     assert requested == [], requested
     _shot(page, "07_feedback_offline")
-    page.locator("math").nth(8).scroll_into_view_if_needed()
+    page.locator('math[display="block"]').nth(2).evaluate("m => m.scrollIntoView({block: 'center'})")
     _shot(page, "08_feedback_maths")
     page.close()

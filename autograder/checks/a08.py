@@ -1,14 +1,18 @@
-"""Checks of assignment 08, pointer networks: every task against ``course.models.pointer`` on random inputs.
+"""Checks of assignment 08, pointer networks: every task against the library on random inputs.
 
-The masked pointer scores (forward and backward), the mask update, the whole network's teacher-forced loss
-with every gradient, one decoding step (whose masked log-probabilities must be exactly -inf) and one
-training step (its loss and the parameters after several steps, so gradients that are not zeroed show).
-Inputs are float64 and small; decoding states are built the way decoding builds them.
+The exact targets (Held-Karp against brute force and the reference, the monotone-chain hull on random,
+collinear and repeated points), the tour metrics, greedy and beam decoding (beam search against exhaustive
+search where the beam can hold every order), the masked pointer scores (forward and backward), the mask
+update, the whole network's teacher-forced loss with every gradient, one decoding step (whose masked
+log-probabilities must be exactly -inf) and one training step (its loss and the parameters after several
+steps, so gradients that are not zeroed show). Inputs are float64 and small; decoding states are built the
+way decoding builds them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import permutations
 from typing import Any
 
 import numpy as np
@@ -19,6 +23,7 @@ from autograder.checks.core import (
     check_seed,
     check_with_reference,
     forward_spec,
+    function_spec,
     pair_spec,
     reference,
 )
@@ -96,6 +101,39 @@ def _loss_problem(rng, trial: int) -> tuple[dict, np.ndarray, np.ndarray, bool]:
         return _small_params(rng, 2), rng.random((N, n, 2)), np.argsort(rng.random((N, n)), axis=1), False
     x, targets = reference("data.combinatorial.hull_dataset")(N, n, rng)
     return _small_params(rng, 2), x, targets, True
+
+
+def _tours(rng):
+    B, n = int(rng.integers(1, 6)), int(rng.integers(3, 10))
+    return {"points": rng.random((B, n, 2)), "tours": np.argsort(rng.random((B, n)), axis=1)}
+
+
+def _candidate_tours(rng):
+    """Rows that are permutations and rows that are not (a repeat, an index n, an index -1)."""
+    B, n = int(rng.integers(4, 9)), int(rng.integers(3, 9))
+    tours = np.argsort(rng.random((B, n)), axis=1)
+    for row in range(1, B):
+        kind = int(rng.integers(0, 4))
+        col = int(rng.integers(0, n))
+        if kind == 1:
+            tours[row, col] = tours[row, (col + 1) % n]  # a city twice, another never
+        elif kind == 2:
+            tours[row, col] = n
+        elif kind == 3:
+            tours[row, col] = -1
+    return {"tours": tours, "n": n}
+
+
+def _hull_points(rng, trial: int) -> np.ndarray:
+    """Even trials: uniform points; odd trials: points on a coarse grid (collinear and repeated points),
+    drawn again until they are not all on one line."""
+    n = int(rng.integers(3, 13))
+    if trial % 2 == 0:
+        return rng.random((n, 2))
+    while True:
+        points = rng.integers(0, 4, size=(n, 2)) / 4.0
+        if len(reference("data.combinatorial.convex_hull")(points)) >= 3:
+            return points
 
 
 # ---- procedures ---------------------------------------------------------------------------------------
@@ -221,6 +259,134 @@ def _check_decode_step(spec: Spec, pointer_decode_step: Callable[..., Any]) -> N
     print(f"ok: pointer_decode_step agrees with the reference on {spec.trials} random decoding states")
 
 
+def _check_held_karp(spec: Spec, held_karp: Callable[..., Any]) -> None:
+    """Tours and lengths against brute force (every order) for small n, against the reference up to n = 10."""
+    brute_force = reference("data.combinatorial.brute_force_tsp")
+    ref = reference(spec.reference)
+    for trial, n in enumerate(spec.options["sizes"]):
+        rng = np.random.default_rng(check_seed(spec.reference, trial))
+        points = rng.random((int(rng.integers(1, 6)), n, 2))
+        got = _call("held_karp", held_karp, points.copy())
+        if not (isinstance(got, tuple) and len(got) == 2):
+            raise AssertionError("held_karp must return a pair (tours, lengths).")
+        if n <= spec.options["brute_force_up_to"]:
+            solved = [brute_force(p) for p in points]
+            tours, lengths = np.stack([t for t, _ in solved]), np.array([length for _, length in solved])
+            against = "brute force over every order"
+        else:
+            tours, lengths = ref(points)
+            against = "the reference"
+        where = f"{len(points)} instances of n={n} cities, compared with {against}"
+        check_with_reference(
+            "held_karp", got[1], lengths, rtol=1e-9, atol=1e-12, what="lengths", inputs=where
+        )
+        got_tours = np.asarray(got[0])
+        if got_tours.shape != tours.shape:
+            raise AssertionError(
+                f"held_karp: tours has shape {got_tours.shape}, expected {tours.shape} ({where})."
+            )
+        if not np.array_equal(got_tours, tours):
+            raise AssertionError(
+                "held_karp: the lengths are optimal but some tours differ: return each tour in the canonical "
+                f"form, starting at city 0 and counter-clockwise, canonical_tour(points, tours) ({where})."
+            )
+    print(f"ok: held_karp agrees with brute force and the reference on {len(spec.options['sizes'])} sizes")
+
+
+def _check_convex_hull(spec: Spec, convex_hull: Callable[..., Any]) -> None:
+    """The vertex indices against the reference; where points repeat, either copy may be the vertex, so
+    there the polygon's corners are compared (counter-clockwise, any starting corner)."""
+    ref = reference(spec.reference)
+    for trial in range(spec.trials):
+        rng = np.random.default_rng(check_seed(spec.reference, trial))
+        points = _hull_points(rng, trial)
+        repeats = len(np.unique(points, axis=0)) < len(points)
+        where = f"n={len(points)} points" + (", some collinear or repeated" if trial % 2 else "")
+        got = np.asarray(_call("convex_hull", convex_hull, points.copy())).reshape(-1)
+        expected = ref(points)
+        if got.dtype.kind not in "iu" or len(got) != len(expected):
+            raise AssertionError(
+                "convex_hull: the number of vertices differs from the reference, or they are not integer "
+                f"indices ({where}); collinear points and second copies of a point are not vertices."
+            )
+        if repeats:
+            corners, want = points[got], points[expected]
+            same = any(np.array_equal(np.roll(corners, -r, axis=0), want) for r in range(len(got)))
+        else:
+            same = np.array_equal(got, expected)
+        if not same:
+            raise AssertionError(
+                f"convex_hull: the vertices differ from the reference ({where}): keep only strict left "
+                "turns, list them counter-clockwise and start at the lowest index."
+            )
+    print(
+        f"ok: convex_hull agrees with the reference on {spec.trials} point sets (collinear and repeated too)"
+    )
+
+
+def _decoding_problem(rng, trial: int) -> tuple[dict, np.ndarray, bool]:
+    closed = trial % 2 == 1
+    x = rng.random((int(rng.integers(1, 5)), int(rng.integers(4, 8)), 2))
+    return _small_params(rng, 2), x, closed
+
+
+def _check_greedy(spec: Spec, greedy_decode: Callable[..., Any]) -> None:
+    """Outputs against the reference, both decoding with the reference step and mask update."""
+    step, update = reference("models.pointer.pointer_decode_step"), reference("models.pointer.update_mask")
+    ref = reference(spec.reference)
+    for trial in range(spec.trials):
+        rng = np.random.default_rng(check_seed(spec.reference, trial))
+        params, x, closed = _decoding_problem(rng, trial)
+        got = _call("greedy_decode", greedy_decode, params, x.copy(), closed, step=step, update=update)
+        expected = ref(params, x, closed, step=step, update=update)
+        where = f"N={x.shape[0]}, n={x.shape[1]}, closed={closed}"
+        check_with_reference("greedy_decode", got, expected, rtol=0, atol=0, what="the outputs", inputs=where)
+    print(f"ok: greedy_decode agrees with the reference on {spec.trials} random networks")
+
+
+def _check_beam_outputs(label: str, got: Any, seqs: np.ndarray, scores: np.ndarray, where: str) -> None:
+    if not (isinstance(got, tuple) and len(got) == 2):
+        raise AssertionError(f"{label} must return a pair (seqs, scores).")
+    got_seqs, got_scores = np.asarray(got[0]), np.asarray(got[1], dtype=np.float64)
+    for what, g, e in (("seqs", got_seqs, seqs), ("scores", got_scores, scores)):
+        if g.shape != e.shape:
+            raise AssertionError(f"{label}: {what} has shape {g.shape}, expected {e.shape} ({where}).")
+    live = np.isfinite(scores)
+    if not (np.isfinite(got_scores) == live).all():
+        raise AssertionError(
+            f"{label}: the beams of score -inf differ from the reference ({where}): a beam is -inf only "
+            "when fewer valid outputs than beams exist."
+        )
+    check_with_reference(label, got_scores[live], scores[live], what="the finite scores", inputs=where)
+    check_with_reference(label, got_seqs[live], seqs[live], rtol=0, atol=0, what="seqs", inputs=where)
+
+
+def _check_beam(spec: Spec, beam_decode: Callable[..., Any]) -> None:
+    """With width n! every order fits in the beam, so it must return exhaustive search's ranking; smaller
+    beams and closed outputs against the reference. All with the reference step and mask update."""
+    step, update = reference("models.pointer.pointer_decode_step"), reference("models.pointer.update_mask")
+    loss = reference("models.pointer.pointer_network_loss")
+    ref = reference(spec.reference)
+    for trial, n in enumerate(spec.options["exhaustive_sizes"]):
+        rng = np.random.default_rng(check_seed(spec.reference, trial))
+        params, x = _small_params(rng, 2), rng.random((1, n, 2))
+        orders = np.array(list(permutations(range(n))))
+        totals = np.array([-n * loss(params, x, order[None])[0] for order in orders])  # log p(order)
+        rank = np.argsort(-totals, kind="stable")
+        where = f"n={n}, width={len(orders)} = n!, compared with exhaustive search over every order"
+        got = _call("beam_decode", beam_decode, params, x.copy(), len(orders), step=step, update=update)
+        _check_beam_outputs("beam_decode", got, orders[rank][None], totals[rank][None], where)
+    for trial in range(spec.trials):
+        rng = np.random.default_rng(check_seed(spec.reference, 100 + trial))
+        params, x, closed = _decoding_problem(rng, trial)
+        width = int(rng.integers(2, 6))
+        where = f"N={x.shape[0]}, n={x.shape[1]}, width={width}, closed={closed}"
+        got = _call("beam_decode", beam_decode, params, x.copy(), width, closed, step=step, update=update)
+        seqs, scores = ref(params, x, width, closed, step=step, update=update)
+        _check_beam_outputs("beam_decode", got, seqs, scores, where)
+    print(f"ok: beam_decode agrees with exhaustive search and the reference on {spec.trials + 2} networks")
+
+
 def _check_train_step(spec: Spec, pointer_train_step: Callable[..., Any]) -> None:
     """Several steps on the reference network: the losses and every parameter after each step."""
     PointerNetwork = reference("models.pointer.PointerNetwork")
@@ -264,6 +430,35 @@ def _check_train_step(spec: Spec, pointer_train_step: Callable[..., Any]) -> Non
 # ---- specifications -----------------------------------------------------------------------------------
 
 SPECS = [
+    function_spec("tour_length", "data.combinatorial.tour_length", _tours, trials=4, outputs=("lengths",)),
+    function_spec(
+        "is_permutation", "data.combinatorial.is_permutation", _candidate_tours, trials=4, outputs=("valid",)
+    ),
+    Spec(
+        "held_karp",
+        ("held_karp",),
+        _check_held_karp,
+        reference="data.combinatorial.held_karp",
+        options={"sizes": (3, 4, 5, 6, 7, 8, 9, 10), "brute_force_up_to": 7},
+    ),
+    Spec(
+        "convex_hull",
+        ("convex_hull",),
+        _check_convex_hull,
+        reference="data.combinatorial.convex_hull",
+        trials=8,
+    ),
+    Spec(
+        "greedy_decode", ("greedy_decode",), _check_greedy, reference="models.pointer.greedy_decode", trials=4
+    ),
+    Spec(
+        "beam_decode",
+        ("beam_decode",),
+        _check_beam,
+        reference="models.pointer.beam_decode",
+        trials=4,
+        options={"exhaustive_sizes": (3, 4)},
+    ),
     forward_spec(
         "pointer_scores_forward",
         "models.pointer.pointer_scores_forward",

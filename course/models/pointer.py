@@ -339,6 +339,7 @@ def greedy_decode(
     closing-index sequences padded with -1 when ``closed``.
     """
     check_array("greedy_decode", "x", x, ("N", "n", "F"), dtype_kind="f")
+    # BEGIN GRADED a08.greedy_decode
     xp = get_array_module(x)
     N, n, _ = x.shape
     T = n + 1 if closed else n
@@ -360,6 +361,7 @@ def greedy_decode(
         allowed[done] = True  # finished rows keep decoding harmlessly; their outputs are discarded
         prev = emb[rows, choice]
     return out
+    # END GRADED
 
 
 def beam_decode(
@@ -388,6 +390,7 @@ def beam_decode(
     """
     check_array("beam_decode", "x", x, ("N", "n", "F"), dtype_kind="f")
     check_positive("beam_decode", "width", width)
+    # BEGIN GRADED a08.beam_decode
     xp = get_array_module(x)
     N, n, _ = x.shape
     K, T = width, (n + 1 if closed else n)
@@ -426,6 +429,7 @@ def beam_decode(
         allowed[done] = True
         prev = emb_k[flat_rows, choice]
     return seqs, scores
+    # END GRADED
 
 
 def pointer_train_step(model: PointerNetwork, optimizer: Optimizer, x: Any, targets: Any) -> float:
