@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("sync", help="the config's roster and due dates into the gradebook")
     p.add_argument("--db", help="gradebook URL (default: the config's CourseDirectory.db_url)")
     args = parser.parse_args(argv)
+    # a new gradebook is created by nbgrader through the `alembic` executable of its environment
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     cfg = _course_config()
     options = cfg.ApplyRosterAndDueDates
     roster = read_roster(options.roster) if options.get("roster") else None

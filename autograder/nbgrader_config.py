@@ -1,7 +1,8 @@
 """nbgrader configuration of the course (loaded by the repository root's nbgrader_config.py).
 
-Every setting below closes a trap of nbgrader 0.9 that was measured on this repository; the tests in
-tests/test_pipeline_traps.py prove each one (docs/grading.md explains them).
+The grading settings close traps of nbgrader 0.9 that were measured on this repository; the tests in
+tests/test_pipeline_grading.py prove each one. The last two sections set up handing in (the exchange, the
+roster, due dates, the late policy) and the feedback page. docs/grading.md explains all of them.
 """
 
 import secrets
@@ -82,8 +83,9 @@ c.Exchange.root = "/srv/nbgrader/exchange"
 c.Exchange.timezone = "UTC"
 c.CourseDirectory.submitted_directory = str(settings.WORK_DIR / "collected")
 # The class: a CSV (id,first_name,last_name,email, the format of `nbgrader db student import`) kept out of
-# git, e.g. str(settings.WORK_DIR / "roster.csv"). With a roster, a submission from any other id is refused
-# (row "error", "not on the class roster"); empty, anyone is graded (the sample class of the demo).
+# git, e.g. str(settings.WORK_DIR / "roster.csv"). With a roster, a submission from any other id is not
+# graded (its row is an error, nbgrader's log says "not on the class roster"); empty, anyone is graded
+# (the sample class of the demo).
 c.ApplyRosterAndDueDates.roster = ""
 # The term's due dates, assignment -> "YYYY-MM-DD HH:MM:SS TZ", e.g.
 # {"a01_linear_models": "2027-02-08 23:59:00 UTC", "a02_backprop_modules": "2027-02-22 23:59:00 UTC"}.

@@ -18,8 +18,11 @@ import re
 
 import bleach
 from latex2mathml.converter import convert as latex_to_mathml_string
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Dict, Unicode
+
+from autograder import exchange
 
 HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.DOTALL)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -46,8 +49,6 @@ class ApplyRosterAndDueDates(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        from autograder import exchange
-
         info = resources["nbgrader"]
         exchange.apply_roster_and_due_dates(
             info["db_url"],
@@ -153,8 +154,6 @@ class SummariseExercises(NbGraderPreprocessor):
         resources["exercises"] = list(rows.values())
         info = resources.get("nbgrader", {})
         if info.get("late_penalty"):
-            from nbgrader.api import Gradebook
-
             with Gradebook(info["db_url"]) as gb:
                 seconds = gb.find_submission(info["assignment"], info["student"]).total_seconds_late
             resources["late_by"] = duration(seconds)
@@ -182,7 +181,7 @@ def latex_to_mathml(tex: str, display: bool) -> str:
     try:
         mathml = latex_to_mathml_string(tex, display="block" if display else "inline")
     except Exception:  # noqa: BLE001 (any converter failure has the same fallback)
-        return f'<code class="tex">{html.escape(tex)}</code>'
+        return f'<code class="tex">{html.escape(tex).translate(MARKDOWN_SPECIAL)}</code>'
     mathml = TEX_TEXT_ESCAPE.sub(r"\1", mathml).replace("\n", " ")
     mathml = mathml.replace(' xmlns="http://www.w3.org/1998/Math/MathML"', "", 1)
     alt = html.escape(" ".join(tex.split())).translate(MARKDOWN_SPECIAL)

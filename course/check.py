@@ -152,7 +152,7 @@ def table(rows: Sequence[Row]) -> str:
     shown = [r for r in rows if r.status != "hidden"]
     w_ex = max([len("exercise"), *(len(r.exercise) for r in rows)])
     w_task = max([len("task"), *(len(r.task) for r in rows)])
-    w_status = max(len("visible test"), *(len(r.status) for r in rows)) if rows else len("visible test")
+    w_status = max(len("visible test"), len("(hidden only)"), *(len(r.status) for r in rows))
     lines = [f"{'exercise':<{w_ex}}  {'task':<{w_task}}  {'visible test':<{w_status}}  points"]
     lines.append("-" * len(lines[0]))
     for r in rows:
@@ -248,20 +248,20 @@ def _find_notebook(notebook: str | None) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
-def check_my_work(notebook: str | None = None, timeout: int = CELL_TIMEOUT_S) -> int:
+def check_my_work(notebook: str | None = None, timeout: int = CELL_TIMEOUT_S) -> None:
     """From a notebook cell: check the saved ``notebook`` (its file name) in a new kernel; print the table.
 
-    Save the notebook first (Ctrl+S): the check runs the file on disk, not what the browser shows. Returns
-    the exit status of ``python -m course.check`` (0 when every visible test passes).
+    Save the notebook first (Ctrl+S): the check runs the file on disk, not what the browser shows. It does
+    nothing inside a check run, in the course grader, or on the instructor's full library.
     """
     reason = _skip_reason()
     if reason:
         print(f"check_my_work: skipped ({reason}).")
-        return 0
+        return
     path = _find_notebook(notebook)
     if path is None:
         print('check_my_work: name the notebook, e.g. check_my_work("a02_backprop_modules.ipynb").')
-        return 2
+        return
     # A separate process: this kernel's event loop must not drive the new kernel.
     proc = subprocess.Popen(
         [sys.executable, "-m", "course.check", str(path), "--timeout", str(timeout)],
@@ -272,7 +272,7 @@ def check_my_work(notebook: str | None = None, timeout: int = CELL_TIMEOUT_S) ->
     assert proc.stdout is not None
     for line in proc.stdout:
         print(line, end="", flush=True)
-    return proc.wait()
+    proc.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

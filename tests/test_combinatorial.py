@@ -17,6 +17,7 @@ from course.data.combinatorial import (
     closed_sequence_vertices,
     convex_hull,
     held_karp,
+    held_karp_fast,
     hull_area_coverage,
     hull_dataset,
     is_permutation,
@@ -41,6 +42,30 @@ def test_held_karp_equals_brute_force_over_all_permutations(n: int) -> None:
         tour, length = brute_force_tsp(points[b])
         assert lengths[b] == pytest.approx(length, abs=1e-12), f"instance {b}: {lengths[b]} vs {length}"
         np.testing.assert_array_equal(tours[b], tour, err_msg=f"instance {b}: a different optimal tour")
+
+
+@pytest.mark.parametrize("n", [3, 5, 8, 10])
+def test_held_karp_fast_path_equals_the_teaching_held_karp_bit_for_bit(n: int) -> None:
+    """The fast path (all sets of one size at once, int8 parents) adds the same numbers in the same order,
+    so tours and lengths are identical, not merely close (tolerance 0)."""
+    points = np.random.default_rng(10 + n).random((40, n, 2))
+    tours, lengths = held_karp(points)
+    fast_tours, fast_lengths = held_karp_fast(points, chunk=16)  # several chunks
+    np.testing.assert_array_equal(fast_tours, tours)
+    np.testing.assert_array_equal(fast_lengths, lengths)
+
+
+def test_tour_length_of_the_unit_square_counts_the_closing_edge() -> None:
+    square = np.array([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]])
+    np.testing.assert_allclose(tour_length(square, np.array([[0, 1, 2, 3]])), [4.0], rtol=1e-15)
+    np.testing.assert_allclose(
+        tour_length(square, np.array([[0, 2, 1, 3]])), [2 + 2 * np.sqrt(2)], rtol=1e-15
+    )
+
+
+def test_is_permutation_rejects_repeats_and_indices_outside_zero_to_n_minus_one() -> None:
+    rows = np.array([[0, 1, 2, 3], [3, 1, 0, 2], [0, 1, 1, 3], [0, 1, 2, 4], [-1, 1, 2, 3]])
+    assert is_permutation(rows, 4).tolist() == [True, True, False, False, False]
 
 
 def test_held_karp_tours_are_canonical_permutations_of_the_reported_length() -> None:
@@ -71,6 +96,36 @@ def test_monotone_chain_hull_matches_the_brute_force_vertex_definition() -> None
 def test_hull_drops_collinear_points() -> None:
     points = np.array([[0.0, 0.0], [0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.4, 0.6]])
     np.testing.assert_array_equal(convex_hull(points), [0, 2, 3, 4])
+
+
+def test_hull_keeps_one_copy_of_a_repeated_corner_and_no_point_of_a_grid_edge() -> None:
+    grid = np.array([[x, y] for x in (0.0, 0.5, 1.0) for y in (0.0, 0.5, 1.0)])  # 4 corners, 4 edge midpoints
+    points = np.concatenate([grid, grid[[8, 0]]])  # corners (1, 1) and (0, 0) twice
+    hull = convex_hull(points)
+    assert points[hull].tolist() == [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+    assert hull[0] == hull.min()
+
+
+def test_datasets_build_their_targets_with_the_solver_they_are_given() -> None:
+    calls = []
+
+    def hull(points: np.ndarray) -> np.ndarray:
+        calls.append(len(points))
+        return convex_hull(points)
+
+    x, targets = hull_dataset(5, 6, np.random.default_rng(0), hull=hull)
+    assert calls == [6] * 5
+    np.testing.assert_array_equal(targets, hull_dataset(5, 6, np.random.default_rng(0))[1])
+    sizes = []
+
+    def solve(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sizes.append(len(points))
+        return held_karp(points)
+
+    solved = tsp_dataset(1500, 5, seed=3, solve=solve)
+    assert sizes == [1000, 500], "solved in chunks of 1000"
+    for a, b in zip(solved, tsp_dataset(1500, 5, seed=3), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_hull_targets_close_on_their_first_index_and_pad_with_minus_one() -> None:

@@ -192,7 +192,8 @@ def test_late_penalty_per_day_started_goes_down_to_zero():
     assert policy.late_submission_penalty("s", 20.0, 30 * 86400) == pytest.approx(20.0)
 
 
-def test_roster_needs_an_id_column_and_sync_writes_roster_and_due_dates(tmp_path):
+def test_roster_needs_an_id_column_and_sync_writes_roster_and_due_dates(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
     (tmp_path / "bad.csv").write_text("name\nAda\n")
     with pytest.raises(ValueError, match="'id'"):
         exchange.read_roster(tmp_path / "bad.csv")
@@ -209,3 +210,46 @@ def test_roster_needs_an_id_column_and_sync_writes_roster_and_due_dates(tmp_path
         assert sorted(s.id for s in gb.students) == ["s1001", "s1002"]
         assert gb.find_assignment(A01).duedate == dt.datetime(2026, 10, 5, 23, 59)
         assert [a.name for a in gb.assignments] == [A01]  # a due date alone creates no assignment
+
+
+def test_sync_command_reads_the_course_config(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # restored afterwards: the command prepends to it
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    assert exchange.main(["sync", "--db", db]) == 0
+    assert "0 students from the roster" in capsys.readouterr().out  # the committed config has no roster
+
+
+def test_course_config_names_the_exchange_the_roster_step_and_the_late_policy():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.preprocessors import ApplyRosterAndDueDates
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(settings.ROOT)).load_config()
+    assert config.Exchange.root == "/srv/nbgrader/exchange"
+    assert config.CourseDirectory.submitted_directory == str(settings.WORK_DIR / "collected")
+    assert config.Autograde.sanitize_preprocessors[0] == "autograder.preprocessors.ApplyRosterAndDueDates"
+    assert ApplyRosterAndDueDates().enabled, "nbconvert would skip it"
+    assert config.AssignLatePenalties.plugin_class == "autograder.exchange.LatePenaltyPerDay"
+
+
+EXAMPLES = settings.ROOT / "examples" / "jupyterhub"
+
+
+@pytest.mark.parametrize("name", ["jupyterhub_config.py", "nbgrader_config.py"])
+def test_jupyterhub_example_python_files_compile(name):
+    compile((EXAMPLES / name).read_text(), name, "exec")
+
+
+def test_jupyterhub_example_student_config_disables_the_instructor_tools():
+    import json
+
+    server = json.loads((EXAMPLES / "student" / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"] == {"nbgrader.server_extensions.formgrader": False}
+    page = json.loads((EXAMPLES / "student" / "labconfig" / "page_config.json").read_text())
+    tools = {"@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:create-assignment": True}
+    assert page["disabledExtensions"] == tools and page["lockedExtensions"] == tools
+
+
+def test_jupyterhub_example_setup_script_parses():
+    result = subprocess.run(["bash", "-n", str(EXAMPLES / "setup.sh")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -186,3 +186,22 @@ def test_clean_html_keeps_mathml_and_markdown_markup_and_drops_anything_live():
     assert 'src="data:image/png;base64,AA"' in clean and "onerror" not in clean
     assert "javascript:" not in clean and 'href="https://example.org"' in clean
     assert "<script>" not in clean and "&lt;script&gt;" in clean
+
+
+def test_feedback_preprocessors_are_enabled_and_configured_in_order():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    for pp in (preprocessors.SummariseExercises(), preprocessors.MathToMathML()):
+        assert pp.enabled, f"{type(pp).__name__} would be skipped by nbconvert"
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(settings.ROOT)).load_config()
+    names = [p.rsplit(".", 1)[1] for p in config.GenerateFeedback.preprocessors]
+    assert names.index("GetGrades") < names.index("SummariseExercises")  # it reads GetGrades' scores
+    assert config.GenerateFeedback.HTMLExporter.template_name == "course_feedback"
+    assert config.GenerateFeedback.HTMLExporter.sanitize_html is True
+
+
+def test_latex_the_converter_cannot_read_is_shown_as_code_not_as_markdown():
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    page = markdown2html_mistune(preprocessors.render_math("see $a_1 * \\frac{$ here and *b*"))
+    assert '<code class="tex">a_1 * \\frac{</code>' in page and "<em>b</em>" in page

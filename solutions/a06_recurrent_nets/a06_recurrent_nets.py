@@ -1008,8 +1008,8 @@ run("a06.gru_step_backward", gru_step_forward, gru_step_backward)
 # state out, `(N, T, H)`; backward walks $t = T, \dots, 1$, adds `dh[:, t]` to what comes back from step
 # $t + 1$, and accumulates the weights' gradients.
 #
-# **Exercise 5c.** `gru_forward(x, h0, Wx, Wh, b)` returns `(h, cache)`, and **5d.**
-# `gru_backward(dh, cache)` returns `(dx, dh0, dWx, dWh, db)`.
+# **Exercise 5c.** `gru_forward(x, h0, Wx, Wh, b)` returns `(h, cache)`, the cache the list of the step
+# caches. Loop over time with your `gru_step_forward`.
 
 # %% nbgrader={"grade": false, "grade_id": "gru_forward", "locked": false, "schema_version": 3, "solution": true}
 def gru_forward(x, h0, Wx, Wh, b):
@@ -1041,6 +1041,11 @@ from autograder.checks import run
 
 run("a06.gru_forward", gru_forward)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# **Exercise 5d.** `gru_backward(dh, cache)` returns `(dx, dh0, dWx, dWh, db)`: walk $t = T, \dots, 1$ with
+# your `gru_step_backward`, give step $t$ the gradient `dh[:, t] + dprev_h` (the second term comes back
+# from step $t + 1$), and accumulate the weights' gradients over the steps.
 
 # %% nbgrader={"grade": false, "grade_id": "gru_backward", "locked": false, "schema_version": 3, "solution": true}
 def gru_backward(dh, cache):
@@ -1092,8 +1097,8 @@ run("a06.gru_backward", gru_forward, gru_backward)
 # Reshape to `(N T, D)` and it is one matrix product; backward is the affine layer's, and since $w$ and $b$
 # are shared by all $N T$ positions their gradients sum over all of them.
 #
-# **Exercise 6a.** `temporal_affine_forward(x, w, b)` returns `(out, cache)` and **6b.**
-# `temporal_affine_backward(dout, cache)` returns `(dx, dw, db)`.
+# **Exercise 6a.** `temporal_affine_forward(x, w, b)` returns `(out, cache)` with `out` of shape
+# `(N, T, M)`.
 
 # %% nbgrader={"grade": false, "grade_id": "temporal_affine_forward", "locked": false, "schema_version": 3, "solution": true}
 def temporal_affine_forward(x, w, b):
@@ -1125,6 +1130,13 @@ from autograder.checks import run
 
 run("a06.temporal_affine_forward", temporal_affine_forward)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# Backward, with `dout` of shape `(N, T, M)` seen as `(N T, M)` rows: $dx = \text{dout}\, w^\top$ (reshaped
+# back to `(N, T, D)`), $dw = x^\top \text{dout}$ and $db = \sum \text{dout}$ over all $N T$ rows, since
+# every position used the same $w$ and $b$.
+#
+# **Exercise 6b.** `temporal_affine_backward(dout, cache)` returns `(dx, dw, db)`.
 
 # %% nbgrader={"grade": false, "grade_id": "temporal_affine_backward", "locked": false, "schema_version": 3, "solution": true}
 def temporal_affine_backward(dout, cache):
