@@ -50,6 +50,7 @@ WAIT_MS = 90_000  # one step in the page (a cell, a check run of the whole noteb
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.a01,
     pytest.mark.skipif(sync_playwright is None, reason="Python package playwright is missing (dev extra)"),
     pytest.mark.skipif(
         CHROMIUM is None,

@@ -27,6 +27,7 @@ from nbgrader.api import Gradebook
 
 from autograder import exchange, pipeline, samples, settings
 
+pytestmark = pytest.mark.a01  # the release and class it runs on
 A01 = "a01_linear_models"
 COURSE = settings.COURSE_ID
 COMMAND_TIMEOUT = 180  # one nbgrader command (autograde is bounded by the pipeline's own limits)

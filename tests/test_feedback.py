@@ -17,6 +17,7 @@ import pytest
 
 from autograder import pipeline, preprocessors, samples, settings
 
+pytestmark = pytest.mark.a01  # the submission it grades
 A01 = "a01_linear_models"
 PAYLOAD = (
     "\nfrom IPython.display import HTML, Javascript, display\n"

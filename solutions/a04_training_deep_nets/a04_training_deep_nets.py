@@ -1744,3 +1744,12 @@ print(f"random search found the lower loss in {100 * wins:.0f}% of the 500 runs"
 # explode. L2 weight decay and dropout fight overfitting; batch norm normalises every feature over the batch
 # and keeps running averages for evaluation; gradient clipping caps the size of a step. Hyper-parameters are
 # best searched at random, on a validation set. Assignment 05 brings convolutions.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a04_training_deep_nets.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a04_training_deep_nets.ipynb")

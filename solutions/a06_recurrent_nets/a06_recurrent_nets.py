@@ -1705,3 +1705,12 @@ for temperature in (0.5, 1.0, 1.5):  # the trained model, one seed, three temper
 # Shakespeare after about a thousand updates. The library's versions (`course.layers.lstm.LSTM`,
 # `course.models.charlm`) wrap the same pairs; the LSTM module there runs a fused, faster path that
 # `tests/test_lstm.py` checks equal to your loop. Assignment 07 uses the LSTM as an encoder and a decoder.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a06_recurrent_nets.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a06_recurrent_nets.ipynb")

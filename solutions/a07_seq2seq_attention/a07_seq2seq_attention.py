@@ -1638,3 +1638,12 @@ for temperature in (0.5, 1.0, 2.0):
 # show the alignment it found. Training uses teacher forcing; inference must search, and beam search trades
 # computation for fewer search errors, which matters only while the model is unsure. Assignment 08 turns
 # the attention weights themselves into the output: pointer networks.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a07_seq2seq_attention.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a07_seq2seq_attention.ipynb")

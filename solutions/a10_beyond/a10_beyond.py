@@ -1012,3 +1012,12 @@ plt.show()
 # commutative operation (a mean, a sum, or learned attention weights) uses the structure a per-node model
 # cannot see. And a ReLU network is a patchwork of linear pieces whose number depth can make exponential,
 # though nothing forces a trained network to use that capacity.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a10_beyond.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a10_beyond.ipynb")
