@@ -15,12 +15,12 @@
 # 6. model selection: choosing the polynomial degree on a validation set.
 #
 # **How this notebook is graded.** Write your code between the `# YOUR CODE HERE` line and the end of each
-# answer cell (delete the `raise NotImplementedError()`). The *visible* test cell after each answer checks
-# a small fixed example and tells you what is wrong; the *hidden* test cell compares your function with
-# the reference on fresh random inputs when the course grader runs it. Both carry points. Do not edit,
-# copy or delete test cells: the grader restores them. Use only NumPy (no `course.models.linear`: in the
-# grader
-# the library functions you are asked to write raise `NotImplementedError`).
+# answer cell, in place of the `raise NotImplementedError(...)` line (its message names the exercise). The
+# *visible* test cell after each answer checks a small fixed example and tells you what is wrong; the
+# *hidden* test cell compares your function with the reference on fresh random inputs when the course grader
+# runs it. Both carry points. Do not edit, copy or delete test cells: the grader restores them. Use only
+# NumPy (no `course.models.linear`: in the grader the library functions you are asked to write raise
+# `NotImplementedError`).
 #
 # Shapes: $x$ is `(N,)`, the design matrix $X = \phi(x)$ is `(N, D)`, $w$ is `(D,)`, $y$ is `(N,)`.
 
