@@ -1172,3 +1172,12 @@ print(f"\nthis notebook so far: {elapsed_wall:.0f} s of wall time, {elapsed_cpu:
 # a hull algorithm ($O(n \log n)$) provide for small problems; beyond that, the lecture's TSP100 results come
 # from training on the tour length itself. Searching at test time (the shortest of a few beams, the largest
 # valid polygon) is cheap and closes most of what a short training run leaves.
+
+# %% nbgrader={"grade": false, "grade_id": "check_my_work", "locked": true, "schema_version": 3, "solution": false}
+# Check your work: save the notebook (Ctrl+S), then run this cell. It runs the saved notebook top to bottom
+# in a fresh kernel and lists every exercise with its visible test's result and its points. From a terminal:
+# python -m course.check a08_pointer_networks.ipynb
+# The hidden tests run only when your work is graded.
+from course.check import check_my_work
+
+check_my_work("a08_pointer_networks.ipynb")
