@@ -212,11 +212,8 @@ def stale_builds(paths: Paths, assignments: Iterable[str]) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = replace(paths, work=Path(tmp) / "work", release=Path(tmp) / "release")
         for assignment in assignments:
-            committed_path = source.notebook_path(assignment, paths.source)
-            built = source.built_notebook(assignment, paths.source)
-            committed = nbformat.read(str(committed_path), as_version=4)
-            source.graft_outputs(built, committed)
-            if json.loads(nbformat.writes(built)) != json.loads(nbformat.writes(committed)):
+            if not source.is_current(assignment, paths.source):
+                committed_path = source.notebook_path(assignment, paths.source)
                 stale.append(f"{committed_path.relative_to(settings.ROOT)}: not the build of its text source")
                 continue
             fresh = generate_release(assignment, scratch)

@@ -26,6 +26,8 @@ library; the solution notebook, the student edition (which stubs the region) and
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,9 +208,13 @@ def read_source(assignment: str, source_dir: Path = settings.SOURCE_DIR):
     return jupytext.reads(path.read_text(), fmt=TEXT_FORMAT)
 
 
-def _normalise(nb):
+def _notebook_metadata():
+    return nbformat.NotebookNode({"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
+
+
+def normalise(nb):
     """Kernel metadata and stable cell ids (the grade id for nbgrader cells, else its position)."""
-    nb.metadata = nbformat.NotebookNode({"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
+    nb.metadata = _notebook_metadata()
     nb.nbformat, nb.nbformat_minor = 4, 5
     seen: set[str] = set()
     for i, cell in enumerate(nb.cells):
@@ -234,7 +240,7 @@ def built_notebook(
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             cell.source = fill_cell(cell.source, regions, f"{assignment}.py {_cell_name(cell, i)}")
-    nb = _normalise(nb)
+    nb = normalise(nb)
     nbformat.validate(nb)
     return nb
 
@@ -254,8 +260,6 @@ def _coalesce_streams(outputs: list) -> list:
 
 def execute_checked_outputs(nb, cwd: Path, timeout: int = 600):
     """Run ``nb`` top to bottom (one BLAS thread, as CI does); keep outputs on checked cells only."""
-    import os
-
     from nbclient import NotebookClient
 
     env = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -287,7 +291,7 @@ def keep_checked_outputs(nb):
             cell.outputs = _coalesce_streams(cell.get("outputs", []))
         else:
             cell.execution_count, cell.outputs = None, []
-    nb.metadata = nbformat.NotebookNode({"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}})
+    nb.metadata = _notebook_metadata()
     return nb
 
 
@@ -298,6 +302,15 @@ def graft_outputs(nb, committed) -> None:
         old = stored.get(cell.get("id"))
         if cell.cell_type == "code" and old is not None and CHECK_OUTPUT_TAG in cell.metadata.get("tags", []):
             cell.outputs, cell.execution_count = copy.deepcopy(old.outputs), old.execution_count
+
+
+def is_current(assignment: str, source_dir: Path = settings.SOURCE_DIR) -> bool:
+    """True when the committed solution notebook is the build of its text source (stored outputs aside:
+    nbval re-runs and compares those)."""
+    built = built_notebook(assignment, source_dir)
+    committed = nbformat.read(str(notebook_path(assignment, source_dir)), as_version=4)
+    graft_outputs(built, committed)
+    return json.loads(nbformat.writes(built)) == json.loads(nbformat.writes(committed))
 
 
 def build(

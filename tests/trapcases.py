@@ -78,7 +78,7 @@ core.check_function(sin_features, "models.linear.sin_features", make)
 def write_trap_source(source_dir: Path) -> Path:
     path = Path(source_dir) / TRAP_ASSIGNMENT / f"{TRAP_ASSIGNMENT}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
-    nb = source._normalise(jupytext.reads(TRAP_SOURCE, fmt=source.TEXT_FORMAT))
+    nb = source.normalise(jupytext.reads(TRAP_SOURCE, fmt=source.TEXT_FORMAT))
     nbformat.write(nb, str(path))
     return path
 

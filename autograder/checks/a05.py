@@ -16,8 +16,8 @@ import numpy as np
 
 from autograder.checks.core import (
     Spec,
-    check_forward_backward,
     check_function,
+    check_pair_spec,
     check_seed,
     check_with_reference,
     forward_spec,
@@ -101,17 +101,7 @@ def _check_pair_and_gradients(spec: Spec, forward, backward) -> None:
     gradient checks on inputs seeded from ``options['seed_name']``: the arguments named in
     ``options['bind']`` (stride, pad, size) are bound, the others are differentiated."""
     name = spec.takes[0].removesuffix("_forward")
-    check_forward_backward(
-        forward,
-        backward,
-        spec.reference,
-        spec.inputs,
-        grads=spec.grads,
-        trials=spec.trials,
-        rtol=spec.rtol,
-        atol=spec.atol,
-        label=name,
-    )
+    check_pair_spec(spec, forward, backward)
     check_pair = reference("core.gradcheck.check_pair")
     bind, count = spec.options.get("bind", ()), spec.options["gradchecks"]
     for trial in range(count):

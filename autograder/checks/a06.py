@@ -21,7 +21,7 @@ import numpy as np
 from autograder.checks.core import (
     Spec,
     check_forward,
-    check_forward_backward,
+    check_pair_spec,
     check_seed,
     check_with_reference,
     forward_spec,
@@ -173,18 +173,7 @@ def _check_backward(spec: Spec, forward: Callable[..., Any], backward: Callable[
     """The pair against the reference, an upstream gradient on every output (and time step); then
     backward must be repeatable on one cache (nothing it is given is modified in place)."""
     name = spec.takes[0].removesuffix("_forward")
-    check_forward_backward(
-        forward,
-        backward,
-        spec.reference,
-        spec.inputs,
-        grads=spec.grads,
-        trials=spec.trials,
-        rtol=spec.rtol,
-        atol=spec.atol,
-        output_names=spec.outputs or ("out",),
-        label=name,
-    )
+    check_pair_spec(spec, forward, backward)
     rng = np.random.default_rng(check_seed(f"a06.{spec.task}/repeat", 0))
     inputs = dict(spec.inputs(rng))
     result = _as_tuple(_call(f"{name}_forward", forward, **copy.deepcopy(inputs)))

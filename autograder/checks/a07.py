@@ -26,8 +26,8 @@ import numpy as np
 
 from autograder.checks.core import (
     Spec,
-    check_forward_backward,
     check_function,
+    check_pair_spec,
     check_seed,
     check_with_reference,
     forward_spec,
@@ -130,18 +130,7 @@ def _check_attention_pair(spec: Spec, forward, backward) -> None:
     output), then ``options['gradchecks']`` gradient checks of the student's pair on fresh inputs; the
     arguments in ``options['bind']`` (masks, flags) are bound, the others differentiated."""
     name = spec.takes[0].removesuffix("_forward")
-    check_forward_backward(
-        forward,
-        backward,
-        spec.reference,
-        spec.inputs,
-        grads=spec.grads,
-        trials=spec.trials,
-        rtol=spec.rtol,
-        atol=spec.atol,
-        output_names=spec.outputs,
-        label=name,
-    )
+    check_pair_spec(spec, forward, backward)
     check_pair = reference("core.gradcheck.check_pair")
     make = spec.options.get("gradcheck_inputs", spec.inputs)
     bind, count = spec.options.get("bind", ()), spec.options["gradchecks"]

@@ -362,7 +362,11 @@ def _forward(spec: Spec, forward: Callable[..., Any]) -> None:
     )
 
 
-def _pair(spec: Spec, forward: Callable[..., Any], backward: Callable[..., Any]) -> None:
+def check_pair_spec(spec: Spec, forward: Callable[..., Any], backward: Callable[..., Any]) -> None:
+    """A spec's forward/backward pair against its reference (``spec.trials`` input sets, seeded ``dout``).
+
+    Task-specific procedures that check more (gradient checks, repeatability) start with this call.
+    """
     check_forward_backward(
         forward,
         backward,
@@ -392,7 +396,7 @@ def pair_spec(task: str, prefix: str, inputs: Callable, grads: Sequence[str], **
     affine_forward / affine_backward; the student's two functions are taken in that order."""
     name = prefix.rpartition(".")[2]
     takes = kw.pop("takes", (f"{name}_forward", f"{name}_backward"))
-    return Spec(task, tuple(takes), _pair, prefix, inputs, grads=tuple(grads), **kw)
+    return Spec(task, tuple(takes), check_pair_spec, prefix, inputs, grads=tuple(grads), **kw)
 
 
 def run_spec(spec: Spec, *objects: Any) -> None:

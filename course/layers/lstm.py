@@ -110,6 +110,21 @@ def lstm_step_backward(dnext_h: Any, dnext_c: Any, cache: tuple) -> tuple[Any, A
     # END GRADED
 
 
+def _check_sequence_inputs(name: str, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any, c0: Any) -> int:
+    """The shapes of an LSTM sequence's inputs (shared by the teaching and the fast pair): ValueError
+    naming the argument otherwise. Returns H."""
+    dims: dict[str, int] = {}
+    check_array(name, "x", x, ("N", "T", "D"), dims=dims, dtype_kind="f")
+    check_array(name, "h0", h0, ("N", "H"), dims=dims, dtype_kind="f")
+    H = dims["H"]
+    if c0 is not None:
+        check_array(name, "c0", c0, ("N", "H"), dims=dims, dtype_kind="f")
+    check_array(name, "Wx", Wx, ("D", 4 * H), dims=dims, dtype_kind="f")
+    check_array(name, "Wh", Wh, ("H", 4 * H), dims=dims, dtype_kind="f")
+    check_array(name, "b", b, (4 * H,), dims=dims, dtype_kind="f")
+    return H
+
+
 def lstm_forward(
     x: Any,
     h0: Any,
@@ -135,15 +150,7 @@ def lstm_forward(
     - c_T: (N, H) final cell state, only when ``return_state``.
     - cache: the list of the T step caches.
     """
-    dims: dict[str, int] = {}
-    check_array("lstm_forward", "x", x, ("N", "T", "D"), dims=dims, dtype_kind="f")
-    check_array("lstm_forward", "h0", h0, ("N", "H"), dims=dims, dtype_kind="f")
-    H = dims["H"]
-    if c0 is not None:
-        check_array("lstm_forward", "c0", c0, ("N", "H"), dims=dims, dtype_kind="f")
-    check_array("lstm_forward", "Wx", Wx, ("D", 4 * H), dims=dims, dtype_kind="f")
-    check_array("lstm_forward", "Wh", Wh, ("H", 4 * H), dims=dims, dtype_kind="f")
-    check_array("lstm_forward", "b", b, (4 * H,), dims=dims, dtype_kind="f")
+    _check_sequence_inputs("lstm_forward", x, h0, Wx, Wh, b, c0)
     # BEGIN GRADED a06.lstm_forward
     xp = get_array_module(x, h0, Wx, Wh, b)
     prev_h = h0
@@ -245,15 +252,7 @@ def lstm_forward_fast(
       temporaries, not the arithmetic, is what the element-wise part costs. Strided (N, H) slices of
       the gate block are slower than contiguous arrays, hence g in its own (T, N, H) buffer.
     """
-    dims: dict[str, int] = {}
-    check_array("lstm_forward_fast", "x", x, ("N", "T", "D"), dims=dims, dtype_kind="f")
-    check_array("lstm_forward_fast", "h0", h0, ("N", "H"), dims=dims, dtype_kind="f")
-    H = dims["H"]
-    if c0 is not None:
-        check_array("lstm_forward_fast", "c0", c0, ("N", "H"), dims=dims, dtype_kind="f")
-    check_array("lstm_forward_fast", "Wx", Wx, ("D", 4 * H), dims=dims, dtype_kind="f")
-    check_array("lstm_forward_fast", "Wh", Wh, ("H", 4 * H), dims=dims, dtype_kind="f")
-    check_array("lstm_forward_fast", "b", b, (4 * H,), dims=dims, dtype_kind="f")
+    H = _check_sequence_inputs("lstm_forward_fast", x, h0, Wx, Wh, b, c0)
     # BEGIN FAST a06.lstm_forward
     xp = get_array_module(x, h0, Wx, Wh, b)
     N, T, D = x.shape
