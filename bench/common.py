@@ -1,4 +1,4 @@
-"""What every benchmark shares: timing round-robin on the process clock, rows of ratios, the table.
+"""What every benchmark shares: timing round-robin on the process clock, one result per case, the table.
 
 ``bench.cpu`` and ``bench.lstm`` both build on it (neither imports the other's internals). The clock and
 the round-robin are explained in ``bench/cpu.py``'s docstring.
@@ -42,66 +42,106 @@ def compare(fns: dict[str, Callable[[], Any]], repeat: int = 20, warmup: int = 2
     return {name: Timing(min(t), statistics.median(t)) for name, t in runs.items()}
 
 
-def rows_for(
+@dataclass(frozen=True)
+class CaseResult:
+    """One benchmark case: our fast path, the very matrix products it performs ("GEMMs"), and PyTorch.
+
+    ``bar_gemm`` and ``bar_torch`` are the largest acceptable ours/GEMMs and ours/torch (None: no bar).
+    Ratios are of the fastest runs, the least disturbed by other jobs (``compare``).
+    """
+
+    case: str
+    ours: Timing
+    gemm: Timing
+    torch: Timing | None
+    bar_gemm: float | None = None
+    bar_torch: float | None = None
+
+    def ratios(self) -> dict[str, float | None]:
+        t = self.torch.min if self.torch else None
+        return {
+            "ours/torch": self.ours.min / t if t else None,
+            "ours/GEMMs": self.ours.min / self.gemm.min,
+            "GEMMs/torch": self.gemm.min / t if t else None,
+        }
+
+    def bars_met(self) -> dict[str, bool]:
+        """Bar name ('GEMMs', 'torch') -> met, for the bars this case has (and torch timed)."""
+        r = self.ratios()
+        met = {}
+        if self.bar_gemm is not None:
+            met["GEMMs"] = r["ours/GEMMs"] <= self.bar_gemm
+        if self.bar_torch is not None and r["ours/torch"] is not None:
+            met["torch"] = r["ours/torch"] <= self.bar_torch
+        return met
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "ours": [self.ours.min, self.ours.median],
+            "gemm": [self.gemm.min, self.gemm.median],
+            "torch": None if self.torch is None else [self.torch.min, self.torch.median],
+            "bar_gemm": self.bar_gemm,
+            "bar_torch": self.bar_torch,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CaseResult:
+        return cls(
+            d["case"],
+            Timing(*d["ours"]),
+            Timing(*d["gemm"]),
+            None if d["torch"] is None else Timing(*d["torch"]),
+            d["bar_gemm"],
+            d["bar_torch"],
+        )
+
+
+def case_result(
     case: str,
     timings: dict[str, Timing],
     *,
-    torch: str | None = "torch",
-    gemm: dict[str, str] | None = None,
-    bars: dict[str, float] | None = None,
-) -> list[dict[str, Any]]:
-    """Table rows for one case from ``compare``'s timings.
-
-    - torch: the name of the PyTorch timing (vs_torch is relative to it), or None when torch is absent.
-    - gemm: impl name -> name of its GEMMs-only timing (for vs_gemm).
-    - bars: impl name -> the largest acceptable vs_torch.
-    """
-    gemm, bars = gemm or {}, bars or {}
-    t_torch = timings[torch].min if torch in timings else None
-    rows = []
-    for name, t in timings.items():
-        g = timings.get(gemm.get(name, ""))
-        rows.append(
-            {
-                "case": case,
-                "impl": name,
-                "ms": t.min * 1e3,
-                "median_ms": t.median * 1e3,
-                "vs_torch": t.min / t_torch if t_torch else None,
-                "vs_gemm": t.min / g.min if g else None,
-                "bar": bars.get(name),
-            }
-        )
-    return rows
+    ours: str = "ours",
+    gemm: str = "GEMMs",
+    torch: str = "torch",
+    bar_gemm: float | None = None,
+    bar_torch: float | None = None,
+) -> CaseResult:
+    """A ``CaseResult`` from ``compare``'s timings, picked by name (torch may be absent)."""
+    return CaseResult(case, timings[ours], timings[gemm], timings.get(torch), bar_gemm, bar_torch)
 
 
-def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    """A plain-text table of rows (see the module docstring for the keys); 'ok' compares vs_torch to bar."""
+def format_table(results: Sequence[CaseResult]) -> str:
+    """A plain-text table: case | ours/torch | ours/GEMMs | GEMMs/torch | bar | ours ms (fastest run)."""
 
-    def num(v: float | None, fmt: str) -> str:
-        return "-" if v is None else format(v, fmt)
+    def ratio(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}x"
 
-    header = ("case", "impl", "ms", "median ms", "ours/torch", "ours/GEMM", "bar", "ok")
+    header = ("case", "ours/torch", "ours/GEMMs", "GEMMs/torch", "bar", "ours ms")
     body = []
-    for r in rows:
-        bar, vs = r.get("bar"), r.get("vs_torch")
-        ok = "" if bar is None or vs is None else ("yes" if vs <= bar else "NO")
+    for res in results:
+        r, met = res.ratios(), res.bars_met()
+        bars = []
+        if res.bar_gemm is not None:
+            bars.append(f"GEMMs <= {res.bar_gemm:g}x {'yes' if met['GEMMs'] else 'NO'}")
+        if res.bar_torch is not None:
+            bars.append(
+                f"torch <= {res.bar_torch:g}x " + {True: "yes", False: "NO"}.get(met.get("torch"), "-")
+            )
         body.append(
             (
-                r["case"],
-                r["impl"],
-                num(r["ms"], ".2f"),
-                num(r.get("median_ms"), ".2f"),
-                num(vs, ".2f") + ("x" if vs is not None else ""),
-                num(r.get("vs_gemm"), ".2f") + ("x" if r.get("vs_gemm") is not None else ""),
-                "" if bar is None else f"<= {bar:g}x",
-                ok,
+                res.case,
+                ratio(r["ours/torch"]),
+                ratio(r["ours/GEMMs"]),
+                ratio(r["GEMMs/torch"]),
+                ", ".join(bars) or "-",
+                f"{res.ours.min * 1e3:.2f}",
             )
         )
-    widths = [max(len(str(line[i])) for line in [header, *body]) for i in range(len(header))]
-    lines = [" | ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True))]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("-+-".join("-" * w for w in widths))
-    lines += [" | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) for line in body]
+    lines += [" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in body]
     return "\n".join(lines)
 
 
