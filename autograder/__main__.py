@@ -7,10 +7,12 @@ sync           solutions/<a>/<a>.py from a solution notebook edited in JupyterLa
 release        notebooks/<assignment>/ from solutions/ (nbgrader), student-edition wheels in dist/student/aNN/
                and when each goes to students (one assignment at a time, after the previous deadline)
 solutions      execute every source notebook; executed .ipynb and .html under out/solutions/
-autograde DIR  grade DIR/<student>/<assignment>/ (nbgrader layout); results in autograder/work/
+autograde DIR  grade DIR/<student>/<assignment>/ (nbgrader layout) in the sandbox, scored by the judge;
+               results in autograder/work/ (--workers N, --scheduler ADDRESS: judge in parallel)
 feedback       feedback HTML of the graded students under out/feedback/
 export         grades CSV (out/grades.csv)
-demo           the main job: releases, the generated sample class graded; table, CSV and feedback in out/
+demo           the main job: releases, the generated sample class graded in its own course folder
+               (autograder/work/demo); table, CSV and feedback in out/demo/
 """
 
 from __future__ import annotations
@@ -53,7 +55,16 @@ def build(paths: pipeline.Paths, assignments: list[str], *, execute: bool, check
     return 0
 
 
-def demo(paths: pipeline.Paths, assignments: list[str], cell_timeout: int, timeout: float) -> int:
+def demo(
+    paths: pipeline.Paths,
+    assignments: list[str],
+    cell_timeout: int,
+    timeout: float,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    unsafe: bool = False,
+) -> int:
     """Build releases, grade the sample class of every assignment, print and write the grades and feedback."""
     start = time.monotonic()
     if paths.work.exists():
@@ -67,7 +78,14 @@ def demo(paths: pipeline.Paths, assignments: list[str], cell_timeout: int, timeo
         students = ", ".join(notebooks)
         print(f"released {assignment}: {_show(release_nb)}; sample class: {students}")
     rows = pipeline.autograde(
-        class_dir, paths, assignments=assignments, cell_timeout=cell_timeout, submission_timeout=timeout
+        class_dir,
+        paths,
+        assignments=assignments,
+        cell_timeout=cell_timeout,
+        submission_timeout=timeout,
+        workers=workers,
+        scheduler=scheduler,
+        unsafe=unsafe,
     )
     print()
     print(pipeline.grade_table(rows))
@@ -78,6 +96,16 @@ def demo(paths: pipeline.Paths, assignments: list[str], cell_timeout: int, timeo
         f"{_show(paths.out / 'feedback')}; {time.monotonic() - start:.0f} s"
     )
     return 0
+
+
+def _parallel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=1, help="notebooks judged in parallel on this machine")
+    p.add_argument("--scheduler", default=None, help="a Dask scheduler address: judge on its workers")
+    p.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade even where no sandbox can be made (the code runs unconfined)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--timeout", type=float, default=settings.SUBMISSION_TIMEOUT_S, help="per submission, seconds"
     )
+    _parallel_options(p)
     sub.add_parser("feedback")
     p = sub.add_parser("export")
     p.add_argument("--output", type=Path, default=None)
@@ -112,9 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--work", type=Path, default=settings.WORK_DIR / "demo", help="the demo's own course folder"
     )
-    p.add_argument("--out", type=Path, default=settings.OUT_DIR, help="grades CSV and feedback go here")
+    p.add_argument(
+        "--out", type=Path, default=settings.OUT_DIR / "demo", help="grades CSV and feedback go here"
+    )
     p.add_argument("--cell-timeout", type=int, default=settings.CELL_TIMEOUT_S)
     p.add_argument("--timeout", type=float, default=settings.SUBMISSION_TIMEOUT_S)
+    _parallel_options(p)
     args = parser.parse_args(argv)
 
     paths = pipeline.Paths()
@@ -141,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
             assignments=args.assignments,
             cell_timeout=args.cell_timeout,
             submission_timeout=args.timeout,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            unsafe=args.unsafe,
         )
         print(pipeline.grade_table(rows))
     elif args.command == "feedback":
@@ -152,7 +187,15 @@ def main(argv: list[str] | None = None) -> int:
         demo_paths = pipeline.Paths(
             work=args.work.resolve(), out=args.out.resolve(), release=args.out.resolve() / "release"
         )
-        return demo(demo_paths, _assignments(args.assignments), args.cell_timeout, args.timeout)
+        return demo(
+            demo_paths,
+            _assignments(args.assignments),
+            args.cell_timeout,
+            args.timeout,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            unsafe=args.unsafe,
+        )
     return 0
 
 

@@ -5,7 +5,6 @@ tests/test_pipeline_grading.py prove each one. The last two sections set up hand
 roster, due dates, the late policy) and the feedback page. docs/grading.md explains all of them.
 """
 
-import secrets
 import sys
 from pathlib import Path
 
@@ -42,14 +41,24 @@ c.CourseDirectory.ignore = [
     "a[0-9][0-9]_*.py",
 ]
 
-# Trap 1: any stderr output in a test cell scores it zero, and a harmless DeprecationWarning (NumPy,
-# matplotlib, the student's own code) goes to stderr. Drop stderr streams that are warnings.
-c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"(?m)^.*Warning: "
+# Grading (docs/grading.md, "How a submission is graded"): nbgrader's Execute is replaced by the course's
+# JudgeInSandbox. The notebook runs in a bubblewrap sandbox (autograder/sandbox.py) with the student edition
+# of the library; a judge in this process, holding the reference and the checks, decides every test cell
+# (autograder/judge.py) and writes the outputs that SaveAutoGrades scores. The command line, the pipeline
+# and the formgrader's Autograde button all read this file, so they grade the same way.
+c.Autograde.autograde_preprocessors = [
+    "autograder.preprocessors.JudgeInSandbox",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.JudgeInSandbox.work = str(settings.WORK_DIR)
+c.JudgeInSandbox.source = str(settings.SOURCE_DIR)
+c.JudgeInSandbox.cell_timeout = settings.CELL_TIMEOUT_S
+c.JudgeInSandbox.submission_timeout = settings.SUBMISSION_TIMEOUT_S
 
-# Trap 2: a cell tagged 'skip-execution' is not run, so a test cell tagged by the student would pass.
-# The skip tag becomes an unguessable per-run value, and the sanitising step strips all cell tags.
-c.Execute.skip_cells_with_tag = "never-skip-" + secrets.token_hex(16)
+# A cell tagged 'skip-execution' would not run: the sanitising step strips every cell tag.
 c.Autograde.sanitize_preprocessors = [
     "autograder.preprocessors.ApplyRosterAndDueDates",  # see "Handing in" below
     "nbgrader.preprocessors.ClearOutput",
@@ -59,19 +68,10 @@ c.Autograde.sanitize_preprocessors = [
     "autograder.preprocessors.StripCellTags",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-
-# Trap 3: the kernel starts in the submission's folder, so a numpy.py or course/ there would shadow the
-# real package. ignore_cwd keeps that folder off sys.path (the grader also sets PYTHONSAFEPATH=1).
-c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--InteractiveShellApp.ignore_cwd=True"]
-
-# Trap 4: a deleted test cell would otherwise score as passed pending manual review; put it back.
+# A deleted test cell would otherwise score as passed pending manual review; put it back.
 c.OverwriteCells.add_missing_cells = True
 
-# Time limits: per cell here; per submission in autograder.pipeline (a subprocess per student).
-c.Execute.timeout = settings.CELL_TIMEOUT_S
-c.Execute.interrupt_on_timeout = True
-
-# Keep autograded notebooks and feedback readable when a loop prints forever.
+# Keep autograded notebooks and feedback readable when a loop prints forever (the sandbox caps bytes too).
 c.LimitOutput.max_lines = settings.MAX_OUTPUT_LINES
 c.LimitOutput.max_traceback = settings.MAX_TRACEBACK_LINES
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import editions, settings
+from autograder import editions, judge, judging, sandbox, settings
 
 
 @dataclass
@@ -62,11 +62,14 @@ class Paths:
         return self.work / "reference"
 
 
+STATUSES = ("graded", "timeout", "out-of-memory", "crashed", "unreadable", "refused", "error")
+
+
 @dataclass
 class GradeRow:
     student: str
     assignment: str
-    status: str  # graded | unreadable | timeout | error
+    status: str  # one of STATUSES
     score: float
     max_score: float
     cells: dict[str, float] = field(default_factory=dict)  # grade id -> points
@@ -294,16 +297,25 @@ def solutions(paths: Paths, assignments: Iterable[str] | None = None, timeout: i
 # ------------------------------------------------------------------------------------------------------
 
 
-def kernel_env(assignment: str, paths: Paths) -> dict[str, str]:
-    """Environment of the grading process and its kernel: the student edition as ``course``, the reference."""
+def grader_env() -> dict[str, str]:
+    """Environment of the nbgrader process: the full library (the judge's reference). The student's code
+    never runs in it: it runs in the sandbox, with the student edition (autograder/judge.py)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(paths.edition(assignment)), str(paths.reference)])
-    env["COURSE_REFERENCE_PATH"] = str(paths.reference)
-    env["PYTHONSAFEPATH"] = "1"  # python -m ipykernel_launcher must not put the submission folder on sys.path
-    env.pop("MPLBACKEND", None)  # the kernel's inline backend keeps figures in the feedback
+    for key in ("PYTHONPATH", "COURSE_REFERENCE_PATH", "MPLBACKEND"):
+        env.pop(key, None)
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env.setdefault("OMP_NUM_THREADS", "1")
     return env
+
+
+def judge_args(paths: Paths, cell_timeout: float, submission_timeout: float, unsafe: bool) -> list[str]:
+    return [
+        f"--JudgeInSandbox.work={paths.work}",
+        f"--JudgeInSandbox.source={paths.source}",
+        f"--JudgeInSandbox.cell_timeout={cell_timeout}",
+        f"--JudgeInSandbox.submission_timeout={submission_timeout}",
+        f"--JudgeInSandbox.unsafe={unsafe}",
+    ]
 
 
 def _override(env: dict[str, str], overrides: dict[str, str | None] | None) -> dict[str, str]:
@@ -339,33 +351,38 @@ def repair_duplicate_ids(nb) -> list[str]:
     return dropped
 
 
-SUSPICIOUS = (
-    "course_reference",
-    "COURSE_REFERENCE_PATH",
-    "autograder",
-    "grading.expect_",
-)
-
-
 def _prepare_submission(
     src: Path, dst: Path, expected: list[str], repair_duplicates: bool = True
 ) -> tuple[str | None, list[str]]:
     """Copy a submission into the work dir and make it gradable; (reason it is unreadable or None, notes).
 
-    ``expected`` are the notebook file names of the assignment. A single notebook under another name
-    (``a01_linear_models (1).ipynb``, a download's usual fate) is renamed in the copy and noted.
+    Only regular files are copied (links, devices and oversized files are refused with a note,
+    ``sandbox.copy_submission``). ``expected`` are the notebook file names of the assignment. A single
+    notebook under another name (``a01_linear_models (1).ipynb``, a download's usual fate) is renamed in
+    the copy and noted; other notebooks beside the expected ones are left out of the copy and noted. An
+    unreadable ``timestamp.txt`` is left out (the submission counts as on time) and noted.
     """
+    from nbgrader.utils import parse_utc
+
     if dst.exists():
         shutil.rmtree(dst)
-    shutil.copytree(
-        src, dst, symlinks=False, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
-    )
-    notes = []
+    notes = sandbox.copy_submission(src, dst)
     present = sorted(p.name for p in dst.glob("*.ipynb"))
     missing, unknown = [n for n in expected if n not in present], [n for n in present if n not in expected]
     if len(missing) == 1 and len(unknown) == 1:
         (dst / unknown[0]).rename(dst / missing[0])
         notes.append(f"{unknown[0]} graded as {missing[0]}")
+        unknown = []
+    for name in unknown:
+        (dst / name).unlink()
+        notes.append(f"{name} ignored (not a notebook of this assignment)")
+    stamp = dst / "timestamp.txt"
+    if stamp.is_file():
+        try:
+            parse_utc(stamp.read_text().strip())
+        except Exception:  # noqa: BLE001 (any parse failure: the same note)
+            stamp.unlink()
+            notes.append("timestamp.txt unreadable: ignored (graded as on time)")
     for path in sorted(dst.glob("*.ipynb")):
         try:
             nb = nbformat.read(path, as_version=4)
@@ -377,13 +394,6 @@ def _prepare_submission(
         if dropped:
             notes.append(f"duplicate cells ignored: {', '.join(dropped)}")
             nbformat.write(nb, path)
-        answers = "\n".join(
-            c.source
-            for c in nb.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
-        )
-        if any(s in answers for s in SUSPICIOUS):
-            notes.append("flag: an answer cell mentions the grader's checks or reference (review by hand)")
     if not list(dst.glob("*.ipynb")):
         return "no notebook submitted", notes
     return None, notes
@@ -425,15 +435,23 @@ def grade_student(
     nbgrader_args: list[str] | None = None,
     env_overrides: dict[str, str | None] | None = None,
     repair_duplicates: bool = True,
+    unsafe: bool = False,
+    prepared: tuple[str | None, list[str]] | None = None,
 ) -> GradeRow:
-    """Grade one student's submission in its own nbgrader process; never raises for a bad submission."""
+    """Grade one student's submission in its own nbgrader process; never raises for a bad submission.
+
+    The notebook runs in the sandbox and the judge scores it (``JudgeInSandbox``, configured for nbgrader);
+    ``prepared`` is the result of ``_prepare_submission`` when the caller already copied the submission."""
     start = time.monotonic()
     total, per_cell = max_score(paths, assignment)
     zero = {name: 0.0 for name in per_cell}
     dst = paths.submitted / student / assignment
     expected = sorted(p.name for p in (paths.source / assignment).glob("*.ipynb"))
-    unreadable, notes = _prepare_submission(submission, dst, expected, repair_duplicates)
+    if prepared is None:
+        prepared = _prepare_submission(submission, dst, expected, repair_duplicates)
+    unreadable, notes = prepared
     autograded = paths.autograded / student / assignment
+    judging.clear_status(paths.work, student, assignment)
     if unreadable:
         shutil.rmtree(autograded, ignore_errors=True)
         return GradeRow(
@@ -453,12 +471,12 @@ def grade_student(
             "--student",
             student,
             "--force",
-            f"--Execute.timeout={cell_timeout}",
+            *judge_args(paths, cell_timeout, submission_timeout, unsafe),
             *(nbgrader_args or []),
         ],
         paths,
-        env=_override(kernel_env(assignment, paths), env_overrides),
-        timeout=submission_timeout,
+        env=_override(grader_env(), env_overrides),
+        timeout=2 * submission_timeout + 120,  # the judge's own limits come first; this is the backstop
     )
     seconds = time.monotonic() - start
     if rc is None:
@@ -466,12 +484,39 @@ def grade_student(
         note = f"grading stopped after the {submission_timeout:g} s limit for a whole submission"
         return GradeRow(student, assignment, "timeout", 0.0, total, zero, "; ".join([note, *notes]), seconds)
     if rc != 0 or not autograded.exists():
-        errors = [line for line in output.splitlines() if "ERROR" in line]
+        errors = [line for line in output.splitlines() if "ERROR" in line or "SandboxUnavailable" in line]
         shutil.rmtree(autograded, ignore_errors=True)
-        note = f"nbgrader could not grade it: {(errors or [f'exit code {rc}'])[-1][:200]}"
-        return GradeRow(student, assignment, "error", 0.0, total, zero, "; ".join([note, *notes]), seconds)
+        last = (errors or [f"exit code {rc}"])[-1][:200]
+        status = (
+            "refused" if "not on the class roster" in output or "SandboxUnavailable" in output else "error"
+        )
+        note = f"nbgrader could not grade it: {last}"
+        return GradeRow(student, assignment, status, 0.0, total, zero, "; ".join([note, *notes]), seconds)
     score, total, cells, manual = _scores_from_gradebook(paths, assignment, student)
-    return GradeRow(student, assignment, "graded", score, total, cells, "; ".join(notes + manual), seconds)
+    status = "graded"
+    for record in judging.read_status(paths.work, student, assignment):
+        if record["status"] != "graded" and status == "graded":
+            status = record["status"]
+        notes += [n for n in record["notes"] if n not in notes]
+    return GradeRow(student, assignment, status, score, total, cells, "; ".join(notes + manual), seconds)
+
+
+def _jobs(paths: Paths, assignment: str, student: str) -> list[judging.Job]:
+    """The notebooks of one prepared submission, sanitised as nbgrader will, as jobs for the judge."""
+    jobs = []
+    secret = judge.course_secret(paths.work)
+    for path in sorted((paths.submitted / student / assignment).glob("*.ipynb")):
+        try:
+            nb = judging.sanitise(
+                nbformat.read(path, as_version=4), assignment, path.stem, student, f"sqlite:///{paths.db}"
+            )
+        except Exception:  # noqa: BLE001 (nbgrader itself reports what is wrong when it grades this one)
+            continue
+        digest = judge.content_hash(nb, assignment)
+        jobs.append(
+            judging.Job(assignment, path.stem, nbformat.writes(nb), judge.seed_root(secret, digest), digest)
+        )
+    return jobs
 
 
 def autograde(
@@ -485,34 +530,76 @@ def autograde(
     env_overrides: dict[str, str | None] | None = None,
     repair_duplicates: bool = True,
     release_first: bool = True,
+    workers: int = 1,
+    scheduler: str | None = None,
+    unsafe: bool = False,
     log=print,
 ) -> list[GradeRow]:
     """Grade every ``submitted_root/<student>/<assignment>/`` (nbgrader's layout); one row per pair.
+
+    Each notebook runs in its own sandbox and the judge scores it. With ``workers`` > 1 (threads of this
+    machine) or a Dask ``scheduler`` address, the notebooks are judged in parallel first; then nbgrader
+    grades each student in turn from the judge's cache, so only this process writes the gradebook. Each
+    row is saved as soon as it is known. Without a sandbox this refuses unless ``unsafe``.
 
     ``assignments`` defaults to every assignment folder found in the submissions that has a source
     notebook. ``release_first=False`` skips regenerating the gradebook entry (the caller just released).
     ``nbgrader_args``, ``env_overrides`` and ``repair_duplicates`` exist to measure the traps with a fix
     switched off.
     """
+    if not unsafe and (reason := sandbox.unavailable_reason()):
+        raise sandbox.SandboxUnavailable(
+            f"refusing to grade: {reason}. The student's code would run unconfined; pass --unsafe to grade "
+            "without a sandbox anyway."
+        )
     submitted_root = Path(submitted_root).resolve()
     if not submitted_root.is_dir():
         raise FileNotFoundError(f"no submissions folder {submitted_root}")
-    students = sorted(p.name for p in submitted_root.iterdir() if p.is_dir())
-    found = sorted({p.name for s in students for p in (submitted_root / s).iterdir() if p.is_dir()})
+    students = sorted(p.name for p in submitted_root.iterdir() if p.is_dir() and not p.is_symlink())
+    found = sorted(
+        {p.name for s in students for p in (submitted_root / s).iterdir() if p.is_dir() or p.is_symlink()}
+    )
     gradable = [a for a in found if (paths.source / a / f"{a}.ipynb").is_file()]
     for name in sorted(set(found) - set(gradable)):
         log(f"skipping {name}: no source notebook {paths.source / name / (name + '.ipynb')}")
     wanted = list(assignments) if assignments else gradable
-    editions.build_reference(paths.reference)
     rows = []
     for assignment in wanted:
-        who = [s for s in students if (submitted_root / s / assignment).is_dir()]
+        who = [
+            s
+            for s in students
+            if (submitted_root / s / assignment).is_dir() or (submitted_root / s / assignment).is_symlink()
+        ]
         if not who:
             continue
         # The gradebook must describe the current source; a scratch release keeps notebooks/ untouched.
         if release_first:
             generate_release(assignment, replace(paths, release=paths.work / "release"))
-        editions.build_student_edition(assignment, paths.edition(assignment))
+        editions.build_student_edition(assignment, paths.edition(assignment), source_dir=paths.source)
+        expected = sorted(p.name for p in (paths.source / assignment).glob("*.ipynb"))
+        prepared, jobs = {}, []
+        for student in who:
+            src = submitted_root / student / assignment
+            if src.is_symlink():
+                prepared[student] = (f"{assignment} is a symbolic link, not a folder of the student's", [])
+                continue
+            prepared[student] = _prepare_submission(
+                src, paths.submitted / student / assignment, expected, repair_duplicates
+            )
+            if prepared[student][0] is None:
+                jobs += _jobs(paths, assignment, student)
+        if workers > 1 or scheduler:
+            limits = judging.limits(cell_timeout, submission_timeout, settings.SANDBOX_MEMORY_BYTES)
+            judging.prejudge(
+                jobs,
+                work=paths.work,
+                source=paths.source,
+                limits=limits,
+                unsafe=unsafe,
+                workers=workers,
+                scheduler=scheduler,
+                log=log,
+            )
         for student in who:
             row = grade_student(
                 assignment,
@@ -524,13 +611,15 @@ def autograde(
                 nbgrader_args=nbgrader_args,
                 env_overrides=env_overrides,
                 repair_duplicates=repair_duplicates,
+                unsafe=unsafe,
+                prepared=prepared[student],
             )
             log(
                 f"{assignment} {student:<24} {row.status:<10} {row.score:6.1f} / {row.max_score:.1f}  "
                 f"({row.seconds:.0f} s) {row.note}"
             )
             rows.append(row)
-    save_rows(rows, paths)
+            save_rows([row], paths)  # on record at once: a batch stopped later keeps it
     return rows
 
 

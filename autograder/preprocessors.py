@@ -1,6 +1,7 @@
 """nbgrader preprocessors of the course (named in autograder/nbgrader_config.py), the feedback's sanitiser.
 
-Autograding: ``StripCellTags`` (sanitising step), ``ApplyRosterAndDueDates`` (the class roster and due dates
+Autograding: ``JudgeInSandbox`` (in place of nbgrader's Execute: autograder/judge.py), ``StripCellTags``
+(sanitising step), ``ApplyRosterAndDueDates`` (the class roster and due dates
 of the config reach the gradebook before nbgrader computes the late penalty).
 Feedback: ``HideHiddenTestsAndTracebacks``, ``SummariseExercises`` (the table on top of the page),
 ``MathToMathML`` (maths rendered when the feedback is generated, so the page needs no MathJax), and
@@ -15,14 +16,16 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import bleach
+import nbformat
 from latex2mathml.converter import convert as latex_to_mathml_string
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Dict, Unicode
+from traitlets import Bool, Dict, Float, Integer, Unicode
 
-from autograder import exchange
+from autograder import exchange, settings
 
 HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.DOTALL)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -34,6 +37,53 @@ class StripCellTags(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         cell.metadata.pop("tags", None)
         return cell, resources
+
+
+class JudgeInSandbox(NbGraderPreprocessor):
+    """In place of nbgrader's ``Execute``: the notebook runs in the sandbox, the judge decides every test.
+
+    Configured in ``autograder/nbgrader_config.py``, so ``nbgrader autograde`` from the command line, the
+    pipeline's ``autograde`` and the formgrader's Autograde button all grade this way. The judged result
+    is cached by the notebook's content hash under ``<work>/judged/``: grading the same submission again
+    (or after ``autograde --workers``/``--scheduler`` judged it in parallel) gives the same outputs and
+    scores. Each run also leaves ``<work>/judged/students/<student>/<assignment>/<notebook>.json``, the
+    status (graded, timeout, out-of-memory, crashed, refused) and notes the pipeline reports.
+    """
+
+    work = Unicode(str(settings.WORK_DIR), help="the grader's work folder (cache, secret, editions)").tag(
+        config=True
+    )
+    source = Unicode(str(settings.SOURCE_DIR), help="the instructor's solutions/ folder").tag(config=True)
+    unsafe = Bool(False, help="grade without a sandbox (only where none can be made; says so)").tag(
+        config=True
+    )
+    cell_timeout = Float(settings.CELL_TIMEOUT_S, help="seconds per cell").tag(config=True)
+    submission_timeout = Float(settings.SUBMISSION_TIMEOUT_S, help="seconds per run of a notebook").tag(
+        config=True
+    )
+    memory = Integer(settings.SANDBOX_MEMORY_BYTES, help="bytes of memory for the notebook's processes").tag(
+        config=True
+    )
+
+    def preprocess(self, nb, resources):
+        from autograder import judging
+
+        info = resources["nbgrader"]
+        result = judging.judge_cached(
+            nb,
+            info["assignment"],
+            info["notebook"],
+            work=Path(self.work),
+            source=Path(self.source),
+            limits=judging.limits(self.cell_timeout, self.submission_timeout, self.memory),
+            unsafe=self.unsafe,
+        )
+        judging.write_status(Path(self.work), info["student"], info["assignment"], info["notebook"], result)
+        for cell, judged in zip(nb.cells, result.notebook["cells"], strict=True):
+            if cell.cell_type == "code":
+                cell.outputs = nbformat.from_dict(judged.get("outputs", []))
+                cell.execution_count = judged.get("execution_count")
+        return nb, resources
 
 
 class ApplyRosterAndDueDates(NbGraderPreprocessor):

@@ -41,6 +41,9 @@ ASSIGNMENTS = (
 CELL_TIMEOUT_S = 600
 SUBMISSION_TIMEOUT_S = 1800
 
+# Memory of a submission's processes in the sandbox (autograder/sandbox.py).
+SANDBOX_MEMORY_BYTES = 2 << 30
+
 # Stream output kept per cell in autograded notebooks and feedback (nbgrader LimitOutput).
 MAX_OUTPUT_LINES = 200
 MAX_TRACEBACK_LINES = 40

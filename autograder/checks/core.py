@@ -16,6 +16,8 @@ at module level: inside the grader ``course`` is the student edition.
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import importlib
 import importlib.util
 import os
@@ -61,8 +63,73 @@ def reference(name: str) -> Callable[..., Any]:
     return getattr(module, attr)
 
 
+def sandbox_library(obj: Any, module: str, name: str) -> Any:
+    """The library object ``module.name`` on ``obj``'s side: the student's own edition's.
+
+    In the judge ``obj`` is a proxy of the notebook's object and this is a proxy of the sandbox's
+    library object (say its ``Graph``, to build a check's inputs there: the reference never crosses).
+    In a kernel that runs the hidden cells itself (the solution notebooks under nbval) it is ``course``'s.
+    """
+    from autograder.remote import RemoteObject
+
+    if isinstance(obj, RemoteObject):
+        return obj._conn.library(module, name)
+    return getattr(importlib.import_module(module), name)
+
+
+def type_name(obj: Any) -> str:
+    """The class name of ``obj``; for a proxy, the class name of the notebook's object."""
+    from autograder.remote import type_name as remote_type_name
+
+    return remote_type_name(obj)
+
+
+def type_names(obj: Any) -> list[str]:
+    """The class names of ``obj``'s type and its bases (method resolution order), proxies included."""
+    from autograder.remote import RemoteObject
+
+    if isinstance(obj, RemoteObject):
+        return obj.remote_type_names
+    return [c.__name__ for c in type(obj).__mro__]
+
+
+def is_instance(obj: Any, cls: Any) -> bool:
+    """``isinstance(obj, cls)``, also where ``obj`` or ``cls`` is a proxy (the notebook's object, class)."""
+    from autograder.remote import RemoteObject, remote_getattr
+
+    if not isinstance(cls, RemoteObject):
+        return not isinstance(obj, RemoteObject) and isinstance(obj, cls)
+    if not isinstance(obj, RemoteObject):
+        return False
+    return cls in remote_getattr(remote_getattr(obj, "__class__"), "__mro__")
+
+
+def class_name(cls: Any) -> str:
+    """A class's name, also for a proxy of the notebook's class."""
+    from autograder.remote import RemoteObject, remote_getattr
+
+    return str(remote_getattr(cls, "__name__")) if isinstance(cls, RemoteObject) else cls.__name__
+
+
+_SEED_ROOT: bytes | None = None
+
+
+def set_seed_root(root: bytes | None) -> bytes | None:
+    """Key every check's seeds with ``root`` (the judge's per-submission secret); returns the old key."""
+    global _SEED_ROOT
+    previous, _SEED_ROOT = _SEED_ROOT, root
+    return previous
+
+
 def check_seed(name: str, trial: int) -> int:
-    """The seed of trial ``trial`` of the check called ``name``: fixed, so a grade is reproducible."""
+    """The seed of trial ``trial`` of the check called ``name``.
+
+    In the judge it is keyed by a secret the sandbox never sees and by the submission's content, so the
+    hidden inputs cannot be known in advance and a re-run of the same submission gets the same inputs.
+    Elsewhere (the instructor's solution notebooks) it is fixed."""
+    if _SEED_ROOT is not None:
+        digest = hmac.new(_SEED_ROOT, f"{name}/{trial}".encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:4], "big")
     return zlib.crc32(f"{name}/{trial}".encode())
 
 
