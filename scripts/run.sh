@@ -4,6 +4,7 @@
 # This is the README's first command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/sandbox.sh
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv

@@ -4,6 +4,7 @@
 # learning runs and the nbgrader pipeline (what CI repeats at the AVX2 level); other arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/sandbox.sh
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv

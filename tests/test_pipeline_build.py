@@ -39,19 +39,20 @@ def test_root_nbgrader_config_really_loads_the_autograder_config():
     assert config.CourseDirectory.course_id == settings.COURSE_ID
     assert config.CourseDirectory.source_directory == "solutions"
     assert config.CourseDirectory.release_directory == "notebooks"
-    assert config.IgnorePattern.enabled is True
-    assert config.Execute.skip_cells_with_tag.startswith("never-skip-")
-    assert "--InteractiveShellApp.ignore_cwd=True" in config.Execute.extra_arguments
     assert config.OverwriteCells.add_missing_cells is True
     assert "autograder.preprocessors.StripCellTags" in config.Autograde.sanitize_preprocessors
     assert "autograder.preprocessors.HideHiddenTestsAndTracebacks" in config.GenerateFeedback.preprocessors
-    assert config.Execute.timeout == settings.CELL_TIMEOUT_S
+    assert config.JudgeInSandbox.cell_timeout == settings.CELL_TIMEOUT_S
     assert config.LimitOutput.max_lines == settings.MAX_OUTPUT_LINES
 
 
-def test_skip_tag_differs_on_every_load():
-    load = lambda: PyFileConfigLoader("nbgrader_config.py", path=str(settings.ROOT)).load_config()
-    assert load().Execute.skip_cells_with_tag != load().Execute.skip_cells_with_tag
+def test_autograding_runs_the_sandboxed_judge_in_place_of_nbgraders_execute():
+    # the command line, the pipeline and the formgrader's Autograde button all read this list
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(settings.ROOT)).load_config()
+    steps = config.Autograde.autograde_preprocessors
+    assert steps[0] == "autograder.preprocessors.JudgeInSandbox"
+    assert not any("Execute" in step for step in steps)
+    assert steps.index("nbgrader.preprocessors.SaveAutoGrades") > 0
 
 
 # ---------------------------------------------------------------------------------------------------
