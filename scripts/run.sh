@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up (a virtual environment in .venv) and run the main job: the instructor pipeline on the bundled
-# sample class (build the releases, autograde, print the grade table, write grades CSV and feedback to out/).
+# sample class (build the releases, autograde in the sandbox, print the grade table, write the grades CSV and
+# feedback to out/demo/).
 # This is the README's first command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
