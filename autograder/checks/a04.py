@@ -21,6 +21,7 @@ from autograder.checks.core import (
     function_spec,
     pair_spec,
     reference,
+    sandbox_library,
 )
 
 
@@ -35,13 +36,43 @@ def _student(label: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
 # ---- the training loop --------------------------------------------------------------------------------
 
 
-def _mlp(d: int, h: int, c: int, seed: int, seed2: int) -> Any:
-    """A float64 d-h-c ReLU net of the reference library (the same weights every time it is built)."""
-    Sequential = reference("core.module.Sequential")
-    Linear = reference("layers.affine.Linear")
-    ReLU = reference("layers.activations.ReLU")
+def _reference_library(name: str) -> Any:
+    return reference(name)
+
+
+def _student_library(fn: Any) -> Callable[[str], Any]:
+    """``name -> object`` of the student's library ('core.module.Sequential'): the sandbox's edition in the
+    judge, so the student's code is handed models and optimisers of its own side, never the reference's."""
+    return lambda name: sandbox_library(fn, "course." + name.rpartition(".")[0], name.rpartition(".")[2])
+
+
+def reference_sgd(w: Any, dw: Any, config: Any = None) -> Any:
+    """The reference's sgd, called back from the student's side (its edition's rules are stubs in a04)."""
+    return reference("training.optim.sgd")(w, dw, config)
+
+
+def reference_adam(w: Any, dw: Any, config: Any = None) -> Any:
+    """The reference's adam, called back from the student's side (its edition's rules are stubs in a04)."""
+    return reference("training.optim.adam")(w, dw, config)
+
+
+def reference_he_normal(rng: np.random.Generator, shape: Any) -> Any:
+    """The reference's he_normal (``Linear``'s default draw), called back from the student's side, where
+    it is an exercise of a04 (a stub in the library the student's code runs with)."""
+    return reference("training.init.he_normal")(tuple(shape), rng, np.float64)
+
+
+def _mlp(
+    d: int, h: int, c: int, seed: int, seed2: int, library: Callable[[str], Any] = _reference_library
+) -> Any:
+    """A float64 d-h-c ReLU net of ``library`` (the same He-normal weights every time it is built)."""
+    Sequential = library("core.module.Sequential")
+    Linear = library("layers.affine.Linear")
+    ReLU = library("layers.activations.ReLU")
     return Sequential(
-        Linear(d, h, rng=seed, dtype=np.float64), ReLU(), Linear(h, c, rng=seed2, dtype=np.float64)
+        Linear(d, h, rng=seed, init=reference_he_normal, dtype="float64"),  # a name: a dtype cannot cross
+        ReLU(),
+        Linear(h, c, rng=seed2, init=reference_he_normal, dtype="float64"),
     )
 
 
@@ -52,20 +83,28 @@ def _compare_parameters(label: str, model: Any, model_ref: Any, when: str, where
 
 def _check_train_step(spec: Spec, train_step: Callable) -> None:
     reference_step = reference(spec.reference)
+    student_library = _student_library(train_step)
     Optimizer = reference("training.optim.Optimizer")
     rules = {"sgd": reference("training.optim.sgd"), "adam": reference("training.optim.adam")}
+    student_rules = {"sgd": reference_sgd, "adam": reference_adam}
     loss_fn = reference("layers.losses.softmax_cross_entropy")
+    student_loss_fn = student_library("layers.losses.softmax_cross_entropy")
     for trial in range(spec.trials):
         rng = np.random.default_rng(check_seed(spec.reference, trial))
         n, d, h, c = (int(v) for v in rng.integers(2, 9, size=4))
         s1, s2 = (int(s) for s in rng.integers(0, 1000, size=2))
         rule = ["sgd", "adam"][trial % 2]
-        models = [_mlp(d, h, c, s1, s2) for _ in range(2)]
-        optimizers = [Optimizer(m, rules[rule], learning_rate=0.1) for m in models]
+        models = [_mlp(d, h, c, s1, s2, student_library), _mlp(d, h, c, s1, s2)]
+        optimizers = [
+            student_library("training.optim.Optimizer")(models[0], student_rules[rule], learning_rate=0.1),
+            Optimizer(models[1], rules[rule], learning_rate=0.1),
+        ]
         where = f"a {d}-{h}-{c} net, batches of {n}, {rule}"
         for step in range(spec.options["steps"]):
             x, y = rng.standard_normal((n, d)), rng.integers(0, c, n)
-            got = _student("train_step", train_step, models[0], loss_fn, optimizers[0], x.copy(), y.copy())
+            got = _student(
+                "train_step", train_step, models[0], student_loss_fn, optimizers[0], x.copy(), y.copy()
+            )
             if not (isinstance(got, tuple) and len(got) == 2):
                 raise AssertionError("train_step must return a pair (loss, scores).")
             expected = reference_step(models[1], loss_fn, optimizers[1], x, y)
@@ -118,6 +157,7 @@ def _check_minibatch_indices(spec: Spec, minibatch_indices: Callable) -> None:
 
 def _check_train_epoch(spec: Spec, train_epoch: Callable) -> None:
     reference_epoch = reference(spec.reference)
+    student_library = _student_library(train_epoch)
     Optimizer = reference("training.optim.Optimizer")
     sgd = reference("training.optim.sgd")
     loss_fn = reference("layers.losses.softmax_cross_entropy")
@@ -131,14 +171,17 @@ def _check_train_epoch(spec: Spec, train_epoch: Callable) -> None:
         )
         batch_size, seed = int(rng.integers(1, 9)), int(rng.integers(0, 1000))
         X, y = rng.standard_normal((n, d)), rng.integers(0, c, n)
-        models = [_mlp(d, h, c, seed, seed + 1) for _ in range(2)]
-        optimizers = [Optimizer(m, sgd, learning_rate=0.2) for m in models]
+        models = [_mlp(d, h, c, seed, seed + 1, student_library), _mlp(d, h, c, seed, seed + 1)]
+        optimizers = [
+            student_library("training.optim.Optimizer")(models[0], reference_sgd, learning_rate=0.2),
+            Optimizer(models[1], sgd, learning_rate=0.2),
+        ]
         student_rng = np.random.default_rng(seed)
         got = _student(
             "train_epoch",
             train_epoch,
             models[0],
-            loss_fn,
+            student_library("layers.losses.softmax_cross_entropy"),
             optimizers[0],
             X.copy(),
             y.copy(),

@@ -20,9 +20,12 @@ from autograder.checks.core import (
     check_pair_spec,
     check_seed,
     check_with_reference,
+    class_name,
     forward_spec,
     function_spec,
+    is_instance,
     reference,
+    sandbox_library,
 )
 
 GRADCHECK_TOL = 1e-5  # see the module docstring
@@ -144,20 +147,21 @@ def _check_digits_cnn(spec: Spec, digits_cnn, conv_class, pool_class) -> None:
     """The student's CNN, built with another seed and trained on another split, must reach the bound."""
     o = spec.options
     load_digits = reference("data.load_digits")
-    train = reference("training.train.train")
     accuracy = reference("training.train.accuracy")
-    optim = reference("training.optim.Optimizer")
-    adam = reference("training.optim.adam")
-    loss = reference("layers.losses.softmax_cross_entropy")
+    # training runs where the model lives (the sandbox in the judge), with that side's library
+    train = sandbox_library(digits_cnn, "course.training.train", "train")
+    optim = sandbox_library(digits_cnn, "course.training.optim", "Optimizer")
+    adam = sandbox_library(digits_cnn, "course.training.optim", "adam")
+    loss = sandbox_library(digits_cnn, "course.layers.losses", "softmax_cross_entropy")
     data = {s: load_digits(s, seed=o["data_seed"], flatten=False) for s in ("train", "val", "test")}
     model = digits_cnn(seed=o["seed"])
-    layers = getattr(model, "layers", [])
-    n_conv = sum(isinstance(layer, conv_class) for layer in layers)
-    n_pool = sum(isinstance(layer, pool_class) for layer in layers)
+    layers = list(getattr(model, "layers", []))
+    n_conv = sum(is_instance(layer, conv_class) for layer in layers)
+    n_pool = sum(is_instance(layer, pool_class) for layer in layers)
     if n_conv < 2 or n_pool < 2:
         raise AssertionError(
-            f"digits_cnn must be a Sequential with two {conv_class.__name__} and two {pool_class.__name__} "
-            f"layers, found {n_conv} and {n_pool}."
+            f"digits_cnn must be a Sequential with two {class_name(conv_class)} and two "
+            f"{class_name(pool_class)} layers, found {n_conv} and {n_pool}."
         )
     train(
         model,
