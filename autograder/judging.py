@@ -1,7 +1,7 @@
 """Grading submissions with the judge: the cache by content hash, statuses, and judging many in parallel.
 
 ``judge_cached`` is what nbgrader's ``JudgeInSandbox`` preprocessor calls for one notebook. ``prejudge``
-judges a whole batch first, on ``workers`` threads of this machine or on a Dask cluster (``scheduler``),
+judges a whole batch first, on ``workers`` processes of this machine or on a Dask cluster (``scheduler``),
 each notebook in its own sandbox; only this process (the coordinator) writes the cache and, afterwards
 through nbgrader, the gradebook. The notebooks are sanitised here exactly as ``nbgrader autograde``
 sanitises them (the same preprocessors), so its run finds every result in the cache.
@@ -10,10 +10,12 @@ sanitises them (the same preprocessors), so its run finds every result in the ca
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import os
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed as as_completed_local
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +162,7 @@ class Job:
 
 
 def run_job(job: Job, limits: sandbox.Limits, unsafe: bool, work: str = "", source: str = "") -> str:
-    """Judge one job; returns the ``Judged`` as JSON. Runs on a worker (a thread here, or Dask)."""
+    """Judge one job; returns the ``Judged`` as JSON. Runs on a worker (a process here, or Dask)."""
     work_dir = Path(work) if work else settings.WORK_DIR
     source_dir = Path(source) if source else settings.SOURCE_DIR
     nb = nbformat.reads(job.nb_json, as_version=4)
@@ -193,12 +195,17 @@ def prejudge(
     todo = list({j.digest: j for j in todo}.values())
     if not todo:
         return 0
+    for assignment in sorted({j.assignment for j in todo}):
+        edition(work, assignment, source)  # built once here, never by two workers at the same time
     done = 0
     if scheduler:
         from distributed import Client, as_completed
 
         with Client(scheduler) as client:
-            futures = {client.submit(run_job, j, limits, unsafe, pure=False): j for j in todo}
+            # the work and source folders must be reachable at the same paths on the workers (a shared disk)
+            futures = {
+                client.submit(run_job, j, limits, unsafe, str(work), str(source), pure=False): j for j in todo
+            }
             for future in as_completed(futures):
                 job = futures[future]
                 try:
@@ -209,9 +216,12 @@ def prejudge(
                         f"judging {job.assignment}/{job.notebook} ({job.digest[:8]}) failed on a worker: {err}"
                     )
         return done
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    # Worker processes, not threads: judging a notebook sets process-wide state (the checks' seed key,
+    # ``checks.core.set_seed_root``, and ``sys.stdout`` while a check runs), which threads would share.
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp.get_context("spawn")) as pool:
         futures = {pool.submit(run_job, j, limits, unsafe, str(work), str(source)): j for j in todo}
-        for future, job in futures.items():
+        for future in as_completed_local(futures):
+            job = futures[future]
             try:
                 _write_atomic(cache_path(work, job.digest), future.result())
                 done += 1
