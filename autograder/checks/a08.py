@@ -11,6 +11,7 @@ way decoding builds them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from itertools import permutations
 from typing import Any
@@ -26,6 +27,7 @@ from autograder.checks.core import (
     function_spec,
     pair_spec,
     reference,
+    sandbox_library,
 )
 
 PARAM_NAMES = ("We", "be", "go", "enc_Wx", "enc_Wh", "enc_b", "dec_Wx", "dec_Wh", "dec_b", "W1", "W2", "v")
@@ -387,10 +389,39 @@ def _check_beam(spec: Spec, beam_decode: Callable[..., Any]) -> None:
     print(f"ok: beam_decode agrees with exhaustive search and the reference on {spec.trials + 2} networks")
 
 
+def reference_pointer_network_loss(params: dict, x: Any, targets: Any, closed: bool = False) -> Any:
+    """The reference's loss and gradients, called back from the student's side, where it is an exercise
+    (a stub in the library the student's code runs with)."""
+    return reference("models.pointer.pointer_network_loss")(params, x, targets, closed)
+
+
+@contextlib.contextmanager
+def _reference_loss(pointer_module: Any):
+    """While the check runs, the student's library's ``PointerNetwork.loss`` gets the reference's loss and
+    gradients, so ``pointer_train_step`` is checked on its own; the library's function is put back after."""
+    original = pointer_module.pointer_network_loss
+    pointer_module.pointer_network_loss = reference_pointer_network_loss
+    try:
+        yield
+    finally:
+        pointer_module.pointer_network_loss = original
+
+
 def _check_train_step(spec: Spec, pointer_train_step: Callable[..., Any]) -> None:
-    """Several steps on the reference network: the losses and every parameter after each step."""
+    """Several steps on the reference network: the losses and every parameter after each step.
+
+    The student's step gets a network and an optimiser of its own side (the sandbox's library in the
+    judge: the reference never crosses), with the same weights, and the reference's loss."""
+    with _reference_loss(sandbox_library(pointer_train_step, "course.models", "pointer")):
+        _check_train_steps(spec, pointer_train_step)
+
+
+def _check_train_steps(spec: Spec, pointer_train_step: Callable[..., Any]) -> None:
     PointerNetwork = reference("models.pointer.PointerNetwork")
     Optimizer, adam = reference("training.optim.Optimizer"), reference("training.optim.adam")
+    StudentNetwork = sandbox_library(pointer_train_step, "course.models.pointer", "PointerNetwork")
+    StudentOptimizer = sandbox_library(pointer_train_step, "course.training.optim", "Optimizer")
+    student_adam = sandbox_library(pointer_train_step, "course.training.optim", "adam")
     ref_step = reference(spec.reference)
     sample_batch = reference("data.combinatorial.batch_sampler")
     steps = spec.options["steps"]
@@ -400,10 +431,16 @@ def _check_train_step(spec: Spec, pointer_train_step: Callable[..., Any]) -> Non
         task, n, F = ("sort", int(rng.integers(3, 7)), 1) if trial % 2 == 0 else ("hull", 6, 2)
         size = int(rng.integers(3, 7))
         models = [
-            PointerNetwork(F, size, size, size, closed=task == "hull", rng=seed, dtype=np.float64)
-            for _ in range(2)
+            # a dtype's name: a class cannot cross into the sandbox
+            network(F, size, size, size, closed=task == "hull", rng=seed, dtype="float64")
+            for network in (StudentNetwork, PointerNetwork)
         ]
-        optimizers = [Optimizer(m, adam, learning_rate=1e-2, max_grad_norm=1.0) for m in models]
+        optimizers = [
+            optimizer(m, rule, learning_rate=1e-2, max_grad_norm=1.0)
+            for optimizer, m, rule in zip(
+                (StudentOptimizer, Optimizer), models, (student_adam, adam), strict=True
+            )
+        ]
         batches = [sample_batch(task, n, 8, rng)() for _ in range(steps)]
         where = f"task {task}, n={n}, hidden size {size}"
         for step, (x, targets) in enumerate(batches):

@@ -14,26 +14,30 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.core import Spec, check_seed, check_with_reference, reference
+from autograder.checks.core import Spec, check_seed, check_with_reference, reference, sandbox_library
 
 
-def _simulator() -> bool:
-    return reference("kernels.launch.simulator_enabled")()
+def _simulator(side: Any) -> bool:
+    """Whether the student's side (``side``: one of its objects) runs numba's CUDA simulator."""
+    return sandbox_library(side, "course.kernels.launch", "simulator_enabled")()
 
 
 def _blocks(n: int, threads: int) -> int:
     return reference("kernels.launch.blocks")(n, threads)
 
 
-def _numba_dtype(dtype: Any) -> Any:
-    return reference("kernels.launch.numba_dtype")(dtype)
+def _numba_dtype(side: Any, dtype: Any) -> Any:
+    """The numba type of ``dtype`` on the student's side (a kernel is compiled there); sent by name."""
+    return sandbox_library(side, "course.kernels.launch", "numba_dtype")(np.dtype(dtype).name)
 
 
 def _launch(
     label: str, kernel: Any, grid: Any, block: Any, inputs: Mapping[str, np.ndarray], out_shapes: Sequence
 ) -> list[np.ndarray]:
-    """kernel[grid, block](*inputs, *outputs) on device copies; the outputs, after checking the inputs."""
-    cuda = reference("kernels.launch.import_cuda")()
+    """kernel[grid, block](*inputs, *outputs) on device copies; the outputs, after checking the inputs.
+
+    The device arrays are made where the kernel runs (the sandbox, in the judge) by that side's numba."""
+    cuda = sandbox_library(kernel, "course.kernels.launch", "import_cuda")()
     dtype = next(iter(inputs.values())).dtype
     dev_in = [cuda.to_device(x.copy()) for x in inputs.values()]
     dev_out = [cuda.to_device(np.full(shape, np.nan, dtype=dtype)) for shape in out_shapes]
@@ -55,19 +59,19 @@ def _compare(spec: Spec, got: Sequence, expected: Sequence, names: Sequence[str]
         check_with_reference(spec.task, g, e, what=f"output {name!r}", inputs=desc, **tol)
 
 
-def _cell_size(rng: np.random.Generator) -> tuple[int, int]:
+def _cell_size(rng: np.random.Generator, simulator: bool) -> tuple[int, int]:
     """(N, H) of a hidden LSTM-cell check."""
-    if _simulator():
+    if simulator:
         return int(rng.integers(1, 7)), int(rng.integers(1, 12))
     return int(rng.integers(1, 200)), int(rng.integers(1, 700))
 
 
 def _check_lstm_cell_forward_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
     forward = reference(spec.reference)
-    launches = spec.options["launches_sim" if _simulator() else "launches_gpu"]
+    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
     for trial, (block, dtype) in enumerate(zip(launches, spec.options["dtypes"], strict=True)):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        N, H = _cell_size(rng)
+        N, H = _cell_size(rng, _simulator(make_kernel))
         inputs = {
             "a": (3 * rng.standard_normal((N, 4 * H))).astype(dtype),
             "prev_c": rng.standard_normal((N, H)).astype(dtype),
@@ -75,7 +79,7 @@ def _check_lstm_cell_forward_kernel(spec: Spec, make_kernel: Callable[..., Any])
         grid = (_blocks(H, block[0]), _blocks(N, block[1]))
         got = _launch(
             spec.task,
-            make_kernel(_numba_dtype(dtype)),
+            make_kernel(_numba_dtype(make_kernel, dtype)),
             grid,
             block,
             inputs,
@@ -96,10 +100,10 @@ def _check_lstm_cell_forward_kernel(spec: Spec, make_kernel: Callable[..., Any])
 def _check_lstm_cell_backward_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
     forward = reference("kernels.lstm_cell.lstm_cell_forward_numpy")
     backward = reference(spec.reference)
-    launches = spec.options["launches_sim" if _simulator() else "launches_gpu"]
+    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
     for trial, block in enumerate(launches):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        N, H = _cell_size(rng)
+        N, H = _cell_size(rng, _simulator(make_kernel))
         _, _, (gates, prev_c, tanh_c) = forward(
             3 * rng.standard_normal((N, 4 * H)), rng.standard_normal((N, H))
         )
@@ -111,7 +115,7 @@ def _check_lstm_cell_backward_kernel(spec: Spec, make_kernel: Callable[..., Any]
             "tanh_c": tanh_c,
         }
         grid = (_blocks(H, block[0]), _blocks(N, block[1]))
-        kernel = make_kernel(_numba_dtype(np.float64))
+        kernel = make_kernel(_numba_dtype(make_kernel, np.float64))
         got = _launch(spec.task, kernel, grid, block, inputs, [(N, 4 * H), (N, H)])
         expected = backward(inputs["dnext_h"], inputs["dnext_c"], (gates, prev_c, tanh_c))
         desc = f"N={N}, H={H}, random dnext_h and dnext_c, blocks of {block} threads"
@@ -121,10 +125,10 @@ def _check_lstm_cell_backward_kernel(spec: Spec, make_kernel: Callable[..., Any]
 
 def _check_softmax_rows_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
     softmax_rows = reference(spec.reference)
-    launches = spec.options["launches_sim" if _simulator() else "launches_gpu"]
+    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
     for trial, threads in enumerate(launches):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        if _simulator():
+        if _simulator(make_kernel):
             N, D = int(rng.integers(1, 4)), int(rng.integers(1, 20))
         else:
             N, D = int(rng.integers(1, 100)), int(rng.integers(1, 3000))
@@ -132,7 +136,7 @@ def _check_softmax_rows_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> N
         # without the shift by the row maximum
         scale, offset = {1: (5.0, -1000.0), 2: (400.0, 0.0)}.get(trial, (5.0, 0.0))
         inputs = {"x": scale * rng.standard_normal((N, D)) + offset}
-        kernel = make_kernel(threads, _numba_dtype(np.float64))
+        kernel = make_kernel(threads, _numba_dtype(make_kernel, np.float64))
         got = _launch(spec.task, kernel, N, threads, inputs, [(N, D)])
         desc = (
             f"x of shape {(N, D)} with scores {offset:g} + {scale:g} * standard normal, "
@@ -142,18 +146,20 @@ def _check_softmax_rows_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> N
     print(f"ok: {spec.task} agrees with the reference on {len(launches)} random inputs and block sizes")
 
 
-def _matmul_operands(rng: np.random.Generator, sim_max: int, gpu_max: int) -> dict[str, np.ndarray]:
-    M, K, N = (int(v) for v in rng.integers(1, sim_max if _simulator() else gpu_max, 3))
+def _matmul_operands(
+    rng: np.random.Generator, sim_max: int, gpu_max: int, simulator: bool
+) -> dict[str, np.ndarray]:
+    M, K, N = (int(v) for v in rng.integers(1, sim_max if simulator else gpu_max, 3))
     return {"A": rng.standard_normal((M, K)), "B": rng.standard_normal((K, N))}
 
 
 def _check_matmul_tiled_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
-    launches = spec.options["launches_sim" if _simulator() else "launches_gpu"]
+    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
     for trial, tile in enumerate(launches):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        inputs = _matmul_operands(rng, sim_max=10, gpu_max=300)
+        inputs = _matmul_operands(rng, 10, 300, _simulator(make_kernel))
         (M, K), N = inputs["A"].shape, inputs["B"].shape[1]
-        kernel = make_kernel(tile, _numba_dtype(np.float64))
+        kernel = make_kernel(tile, _numba_dtype(make_kernel, np.float64))
         got = _launch(spec.task, kernel, (_blocks(N, tile), _blocks(M, tile)), (tile, tile), inputs, [(M, N)])
         desc = f"A of shape {(M, K)}, B of shape {(K, N)}, tiles of {tile} x {tile}"
         _compare(spec, got, [inputs["A"] @ inputs["B"]], ["C"], desc)
@@ -161,12 +167,12 @@ def _check_matmul_tiled_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> N
 
 
 def _check_matmul_register_blocked_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
-    launches = spec.options["launches_sim" if _simulator() else "launches_gpu"]
+    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
     for trial, (BM, BN, BK, TM, TN) in enumerate(launches):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        inputs = _matmul_operands(rng, sim_max=14, gpu_max=400)
+        inputs = _matmul_operands(rng, 14, 400, _simulator(make_kernel))
         (M, K), N = inputs["A"].shape, inputs["B"].shape[1]
-        kernel = make_kernel(BM, BN, BK, TM, TN, _numba_dtype(np.float64))
+        kernel = make_kernel(BM, BN, BK, TM, TN, _numba_dtype(make_kernel, np.float64))
         grid, block = (_blocks(N, BN), _blocks(M, BM)), (BN // TN, BM // TM)
         got = _launch(spec.task, kernel, grid, block, inputs, [(M, N)])
         desc = (

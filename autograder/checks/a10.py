@@ -26,6 +26,7 @@ from autograder.checks.core import (
     check_with_reference,
     forward_spec,
     reference,
+    sandbox_library,
 )
 
 GRADCHECK_TOL = 1e-6  # see the module docstring
@@ -58,15 +59,17 @@ def _angles_nested(rng):  # span(A) inside span(B): every angle is 0, so a round
     return {"A": A, "B": B} if rng.random() < 0.5 else {"A": B, "B": A}
 
 
-def _mlp(rng, activation: str = "ReLU"):
-    """A float64 D-H-C net of the reference library, with inputs and labels for it."""
-    Sequential = reference("core.module.Sequential")
-    Linear = reference("layers.affine.Linear")
-    Activation = reference(f"layers.activations.{activation}")
+def _mlp(rng, activation: str = "ReLU", library: Callable[[str], Any] = reference):
+    """A float64 D-H-C net of ``library`` (the reference's by default), with inputs and labels for it."""
+    Sequential = library("core.module.Sequential")
+    Linear = library("layers.affine.Linear")
+    Activation = library(f"layers.activations.{activation}")
     n, d, h, c = (int(v) for v in rng.integers([1, 2, 2, 2], [6, 7, 8, 5]))
     first, second = (int(v) for v in rng.integers(0, 2**31, size=2))
     model = Sequential(
-        Linear(d, h, rng=first, dtype=np.float64), Activation(), Linear(h, c, rng=second, dtype=np.float64)
+        Linear(d, h, rng=first, dtype="float64"),  # a dtype's name: a class cannot cross into the sandbox
+        Activation(),
+        Linear(h, c, rng=second, dtype="float64"),
     )
     return {"model": model, "x": rng.uniform(0, 1, (n, d)), "y": rng.integers(0, c, n)}
 
@@ -174,25 +177,53 @@ def _check_pair_and_gradients(spec: Spec, forward: Callable, backward: Callable)
     print(f"ok: {name}_backward passes {count} gradient check{'s' if count > 1 else ''} on random inputs")
 
 
+def _student_library(fn: Any) -> Callable[[str], Any]:
+    """``name -> object`` of the student's library ('core.module.Sequential'): the sandbox's edition in the
+    judge, so the student's code gets a model of its own side (the same weights), never the reference's."""
+    return lambda name: sandbox_library(fn, "course." + name.rpartition(".")[0], name.rpartition(".")[2])
+
+
 def _check_input_gradient(spec: Spec, input_gradient: Callable) -> None:
-    """(loss, dx) against the reference on ReLU nets, then dx against central differences on tanh nets."""
-    check_function(
-        input_gradient,
-        spec.reference,
-        spec.inputs,
-        trials=spec.trials,
-        rtol=spec.rtol,
-        atol=spec.atol,
-        output_names=spec.outputs,
-        label="input_gradient",
-    )
+    """(loss, dx) against the reference on ReLU nets, then dx against central differences on tanh nets.
+
+    Each net is built twice from one seed: on the student's side for ``input_gradient``, and with the
+    reference for the expected values."""
+    reference_input_gradient = reference(spec.reference)
+    student_library = _student_library(input_gradient)
+    for trial in range(spec.trials):
+        seed = check_seed(spec.reference, trial)
+        inputs = _mlp(np.random.default_rng(seed))
+        mine = _mlp(np.random.default_rng(seed), library=student_library)
+        x = mine["x"].copy()
+        got = _student("input_gradient", input_gradient, mine["model"], x, mine["y"].copy())
+        if not np.array_equal(x, inputs["x"]):
+            raise AssertionError(
+                "input_gradient modified its input x in place; work on a copy or build a new array."
+            )
+        expected = reference_input_gradient(inputs["model"], inputs["x"].copy(), inputs["y"].copy())
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise AssertionError("input_gradient must return a tuple of 2 values (loss, dx).")
+        where = f"x of shape {inputs['x'].shape}, a random ReLU net"
+        for name, value, ref_value in zip(spec.outputs, got, expected, strict=True):
+            check_with_reference(
+                "input_gradient",
+                value,
+                ref_value,
+                rtol=spec.rtol,
+                atol=spec.atol,
+                what=f"output {name!r}",
+                inputs=where,
+            )
+    print(f"ok: input_gradient agrees with the reference on {spec.trials} random input sets")
     numerical_gradient = reference("core.gradcheck.numerical_gradient")
     assert_gradient_close = reference("core.gradcheck.assert_gradient_close")
     loss_fn = reference("layers.losses.softmax_cross_entropy")
     for trial in range(2):
-        inputs = _mlp(np.random.default_rng(check_seed("a10.input_gradient_gradcheck", trial)), "Tanh")
+        seed = check_seed("a10.input_gradient_gradcheck", trial)
+        inputs = _mlp(np.random.default_rng(seed), "Tanh")
+        mine = _mlp(np.random.default_rng(seed), "Tanh", library=student_library)
         model, x, y = inputs["model"], inputs["x"], inputs["y"]
-        _, dx = _student("input_gradient", input_gradient, copy.deepcopy(model), x.copy(), y.copy())
+        _, dx = _student("input_gradient", input_gradient, mine["model"], x.copy(), y.copy())
         numeric = numerical_gradient(lambda m=model, x=x, y=y: float(loss_fn(m.forward(x), y)[0]), x)
         assert_gradient_close("x", dx, numeric, GRADCHECK_TOL, context="input_gradient on a random tanh net")
     print("ok: input_gradient matches central differences of the loss on 2 random nets")
