@@ -161,7 +161,7 @@ def test_collected_submissions_are_graded_and_their_scores_reach_the_gradebook(h
 
 
 def test_student_ids_and_names_come_from_the_roster_and_others_are_refused(handin):
-    assert handin.rows["x9999"].status == "error"
+    assert handin.rows["x9999"].status == "refused"
     with Gradebook(f"sqlite:///{handin.paths.db}") as gb:
         students = {s.id: (s.first_name, s.last_name, s.email) for s in gb.students}
     assert students == {"s1001": ("Ada", "Lovelace", "ada@example.org"), "s1002": ("Ben", "Okafor", None)}
