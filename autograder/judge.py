@@ -499,7 +499,8 @@ def downstream_runs(tests: list[TestCell], solution_nb) -> dict[str, dict]:
 def reference_prefix(upstream: dict) -> str:
     return (
         "import course_judge_agent\n"
-        f"course_judge_agent.use_reference({json.dumps(upstream['names'])}, {json.dumps(upstream['cells'])})\n"
+        f"course_judge_agent.use_reference({json.dumps(upstream['names'])}, "
+        f"{json.dumps(upstream['cells'])})\n"
     )
 
 
@@ -510,7 +511,7 @@ def judge_notebook(
     solution_nb,
     edition: Path,
     seed: bytes,
-    limits: sandbox.Limits = sandbox.Limits(),
+    limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
     unsafe: bool = False,
     on_verdict: Callable[[Verdict], None] | None = None,
 ) -> Judged:

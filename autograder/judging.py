@@ -63,7 +63,7 @@ def judge_cached(
     *,
     work: Path,
     source: Path = settings.SOURCE_DIR,
-    limits: sandbox.Limits = sandbox.Limits(),
+    limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
     unsafe: bool = False,
 ) -> judge.Judged:
     """The judged notebook ``nb`` (sanitised): from the cache, or judged now in a sandbox and cached."""
@@ -183,7 +183,7 @@ def prejudge(
     *,
     work: Path,
     source: Path = settings.SOURCE_DIR,
-    limits: sandbox.Limits = sandbox.Limits(),
+    limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
     unsafe: bool = False,
     workers: int = 1,
     scheduler: str | None = None,
@@ -213,7 +213,8 @@ def prejudge(
                     done += 1
                 except Exception as err:  # noqa: BLE001 (one failed job never stops the batch)
                     log(
-                        f"judging {job.assignment}/{job.notebook} ({job.digest[:8]}) failed on a worker: {err}"
+                        f"judging {job.assignment}/{job.notebook} ({job.digest[:8]}) "
+                        f"failed on a worker: {err}"
                     )
         return done
     # Worker processes, not threads: judging a notebook sets process-wide state (the checks' seed key,

@@ -57,6 +57,9 @@ class Limits:
     notebook_bytes: int = 16 << 20  # the executed notebook handed back
 
 
+DEFAULT_LIMITS = Limits()
+
+
 def bwrap() -> str | None:
     """The bubblewrap executable, or None."""
     return shutil.which("bwrap")
@@ -81,7 +84,7 @@ def unavailable_reason() -> str | None:
 # ---- copying a submission ---------------------------------------------------------------------------
 
 
-def copy_submission(src: Path, dst: Path, limits: Limits = Limits()) -> list[str]:
+def copy_submission(src: Path, dst: Path, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """Copy the regular files of ``src`` into ``dst``; return notes on everything refused.
 
     Never follows a symlink (a link, a dangling link, a loop: each refused with a note); devices, FIFOs and
