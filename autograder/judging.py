@@ -3,8 +3,8 @@
 ``judge_cached`` is what nbgrader's ``JudgeInSandbox`` preprocessor calls for one notebook. ``prejudge``
 judges a whole batch first, on ``workers`` processes of this machine or on a Dask cluster (``scheduler``),
 each notebook in its own sandbox; only this process (the coordinator) writes the cache and, afterwards
-through nbgrader, the gradebook. The notebooks are sanitised here exactly as ``nbgrader autograde``
-sanitises them (the same preprocessors), so its run finds every result in the cache.
+through nbgrader, the gradebook. The notebooks are sanitised (``preprocessors.sanitise``) exactly as
+``nbgrader autograde`` sanitises them (the same preprocessors), so its run finds every result in the cache.
 """
 
 from __future__ import annotations
@@ -113,38 +113,6 @@ def clear_status(work: Path, student: str, assignment: str) -> None:
     folder = work / "judged" / "students" / student / assignment
     for path in folder.glob("*.json") if folder.is_dir() else []:
         path.unlink()
-
-
-# ---- sanitising as nbgrader does ---------------------------------------------------------------------
-
-
-def sanitise(nb, assignment: str, notebook: str, student: str, db_url: str):
-    """``nb`` as ``nbgrader autograde`` hands it to its first autograde preprocessor (the test cells and
-    locked cells from the gradebook, missing test cells added, tags stripped)."""
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        OverwriteCells,
-        OverwriteKernelspec,
-    )
-
-    from autograder.preprocessors import StripCellTags
-
-    resources = {
-        "nbgrader": {"assignment": assignment, "notebook": notebook, "student": student, "db_url": db_url}
-    }
-    steps = [
-        ClearOutput(),
-        DeduplicateIds(),
-        OverwriteKernelspec(),
-        OverwriteCells(add_missing_cells=True),
-        StripCellTags(),
-        CheckCellMetadata(),
-    ]
-    for step in steps:
-        nb, resources = step.preprocess(nb, resources)
-    return nb
 
 
 # ---- judging a batch ---------------------------------------------------------------------------------

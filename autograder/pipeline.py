@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import editions, judge, judging, sandbox, settings
+from autograder import editions, judge, judging, preprocessors, sandbox, settings
 
 
 @dataclass
@@ -507,7 +507,7 @@ def _jobs(paths: Paths, assignment: str, student: str) -> list[judging.Job]:
     secret = judge.course_secret(paths.work)
     for path in sorted((paths.submitted / student / assignment).glob("*.ipynb")):
         try:
-            nb = judging.sanitise(
+            nb = preprocessors.sanitise(
                 nbformat.read(path, as_version=4), assignment, path.stem, student, f"sqlite:///{paths.db}"
             )
         except Exception:  # noqa: BLE001 (nbgrader itself reports what is wrong when it grades this one)

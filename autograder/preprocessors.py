@@ -110,6 +110,36 @@ class ApplyRosterAndDueDates(NbGraderPreprocessor):
         return nb, resources
 
 
+# ---- sanitising as nbgrader does (the same steps, for the judge's parallel batch) ------------------------
+
+
+def sanitise(nb, assignment: str, notebook: str, student: str, db_url: str):
+    """``nb`` as ``nbgrader autograde`` hands it to its first autograde preprocessor (the test cells and
+    locked cells from the gradebook, missing test cells added, tags stripped)."""
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        OverwriteCells,
+        OverwriteKernelspec,
+    )
+
+    resources = {
+        "nbgrader": {"assignment": assignment, "notebook": notebook, "student": student, "db_url": db_url}
+    }
+    steps = [
+        ClearOutput(),
+        DeduplicateIds(),
+        OverwriteKernelspec(),
+        OverwriteCells(add_missing_cells=True),
+        StripCellTags(),
+        CheckCellMetadata(),
+    ]
+    for step in steps:
+        nb, resources = step.preprocess(nb, resources)
+    return nb
+
+
 # ------------------------------------------------------------------------------------------------------
 # feedback
 # ------------------------------------------------------------------------------------------------------
