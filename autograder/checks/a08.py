@@ -334,7 +334,7 @@ def _decoding_problem(rng, trial: int) -> tuple[dict, np.ndarray, bool]:
 
 def _check_greedy(spec: Spec, greedy_decode: Callable[..., Any]) -> None:
     """Outputs against the reference, both decoding with the reference step and mask update."""
-    step, update = reference("models.pointer.pointer_decode_step"), reference("models.pointer.update_mask")
+    step, update = reference_decode_step, reference_update_mask
     ref = reference(spec.reference)
     for trial in range(spec.trials):
         rng = np.random.default_rng(check_seed(spec.reference, trial))
@@ -366,7 +366,7 @@ def _check_beam_outputs(label: str, got: Any, seqs: np.ndarray, scores: np.ndarr
 def _check_beam(spec: Spec, beam_decode: Callable[..., Any]) -> None:
     """With width n! every order fits in the beam, so it must return exhaustive search's ranking; smaller
     beams and closed outputs against the reference. All with the reference step and mask update."""
-    step, update = reference("models.pointer.pointer_decode_step"), reference("models.pointer.update_mask")
+    step, update = reference_decode_step, reference_update_mask
     loss = reference("models.pointer.pointer_network_loss")
     ref = reference(spec.reference)
     for trial, n in enumerate(spec.options["exhaustive_sizes"]):
@@ -387,6 +387,16 @@ def _check_beam(spec: Spec, beam_decode: Callable[..., Any]) -> None:
         seqs, scores = ref(params, x, width, closed, step=step, update=update)
         _check_beam_outputs("beam_decode", got, seqs, scores, where)
     print(f"ok: beam_decode agrees with exhaustive search and the reference on {spec.trials + 2} networks")
+
+
+def reference_decode_step(*args: Any, **kwargs: Any) -> Any:
+    """The reference's decoding step, called back from the student's decoding loop (the sandbox's side)."""
+    return reference("models.pointer.pointer_decode_step")(*args, **kwargs)
+
+
+def reference_update_mask(*args: Any, **kwargs: Any) -> Any:
+    """The reference's mask update, called back from the student's decoding loop (the sandbox's side)."""
+    return reference("models.pointer.update_mask")(*args, **kwargs)
 
 
 def reference_pointer_network_loss(params: dict, x: Any, targets: Any, closed: bool = False) -> Any:
