@@ -53,7 +53,7 @@ from autograder.sandboxed import wire
 
 SANDBOXED_DIR = Path(__file__).resolve().parent / "sandboxed"
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
-JUDGE_VERSION = "1"
+JUDGE_VERSION = "2"
 
 
 # ---- what a notebook's tests are ---------------------------------------------------------------------
@@ -504,6 +504,34 @@ def reference_prefix(upstream: dict) -> str:
     )
 
 
+def second_run(tests: list[TestCell], second: dict[str, dict], verdicts: dict, executed) -> Run | None:
+    """The run that judges downstream tasks again with the reference's upstream answers: only those that
+    lost points in the first run (their hidden verdict, or one of their visible cells). None: no need."""
+    cells = executed.metadata.get("course_runner", {}).get("cells", {}) if executed is not None else {}
+
+    def ran_clean(test: TestCell) -> bool:
+        if cells.get(str(test.index), {}).get("status") != "ok":
+            return False
+        return not any(o.get("output_type") == "error" for o in executed.cells[test.index].get("outputs", []))
+
+    again = set()
+    for g in second:
+        if not (verdicts.get(g) and verdicts[g].passed):
+            again.add(g)
+        for test in tests:
+            if test.kind == "visible" and g in test.confirmed_by and not ran_clean(test):
+                again.add(g)
+    if not again:
+        return None
+    prefixes: dict[str, str] = {}
+    for test in tests:
+        if test.kind == "visible" and test.confirmed_by and all(g in again for g in test.confirmed_by):
+            prefixes[test.grade_id] = reference_prefix(second[test.confirmed_by[0]])
+    for g in again:
+        prefixes.setdefault(g, reference_prefix(second[g]))
+    return Run(sorted(again), prefixes)
+
+
 def judge_notebook(
     nb,
     assignment: str,
@@ -526,21 +554,18 @@ def judge_notebook(
     notes: list[str] = []
     status = "graded"
     runs = [Run([t.grade_id for t in hidden])]
-    if second:
-        prefixes: dict[str, str] = {}
-        for test in tests:
-            if test.kind == "visible" and test.confirmed_by and all(g in second for g in test.confirmed_by):
-                prefixes[test.grade_id] = reference_prefix(second[test.confirmed_by[0]])
-        for g in second:
-            prefixes.setdefault(g, reference_prefix(second[g]))
-        runs.append(Run(sorted(second), prefixes))
     executed_runs: list[Any] = []
     execute_seconds = 0.0
     previous_seed = core.set_seed_root(seed)
     try:
-        for number, run in enumerate(runs, start=1):
+        number = 0
+        while number < len(runs):
+            run = runs[number]
+            number += 1
 
-            def record(v: Verdict) -> None:
+            def record(v: Verdict, number=number) -> None:
+                if number > 1 and verdicts.get(v.grade_id) and verdicts[v.grade_id].passed and not v.passed:
+                    return  # right with its own upstream answers already: that counts
                 verdicts[v.grade_id] = v
                 if on_verdict:
                     on_verdict(v)
@@ -558,8 +583,6 @@ def judge_notebook(
             )
             execute_seconds += seconds
             executed_runs.append(executed)
-            if number == 1:
-                first_verdicts = {g: v.passed for g, v in verdicts.items()}
             for grade_id in run.judged:
                 if verdicts.get(grade_id) is None or verdicts[grade_id].run != number:
                     why = "the notebook stopped before this test ran"
@@ -587,6 +610,10 @@ def judge_notebook(
                     notes.append("the kernel died in a cell; the cells after it ran after a restart")
             if outcome.dropped_bytes:
                 notes.append(f"output beyond {limits.output_bytes} bytes was dropped")
+            first_verdicts = {g: v.passed for g, v in verdicts.items()}
+            again = second_run(tests, second, verdicts, executed)
+            if again is not None:
+                runs.append(again)
     finally:
         core.set_seed_root(previous_seed)
     rescued = sorted(

@@ -24,6 +24,7 @@ from autograder.checks.core import (
     forward_spec,
     function_spec,
     is_instance,
+    public_seed,
     reference,
     sandbox_library,
 )
@@ -108,7 +109,7 @@ def _check_pair_and_gradients(spec: Spec, forward, backward) -> None:
     check_pair = reference("core.gradcheck.check_pair")
     bind, count = spec.options.get("bind", ()), spec.options["gradchecks"]
     for trial in range(count):
-        inputs = spec.inputs(np.random.default_rng(check_seed(spec.options["seed_name"], trial)))
+        inputs = spec.inputs(np.random.default_rng(public_seed(spec.options["seed_name"], trial)))
         bound = {k: inputs[k] for k in bind}
         where = ", ".join(f"{k} {v}" for k, v in bound.items())
         check_pair(

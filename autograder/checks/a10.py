@@ -25,6 +25,7 @@ from autograder.checks.core import (
     check_seed,
     check_with_reference,
     forward_spec,
+    public_seed,
     reference,
     sandbox_library,
 )
@@ -160,7 +161,7 @@ def _check_pair_and_gradients(spec: Spec, forward: Callable, backward: Callable)
     check_pair = reference("core.gradcheck.check_pair")
     bind, count = spec.options.get("bind", ()), spec.options["gradchecks"]
     for trial in range(count):
-        inputs = spec.inputs(np.random.default_rng(check_seed(spec.options["seed_name"], trial)))
+        inputs = spec.inputs(np.random.default_rng(public_seed(spec.options["seed_name"], trial)))
         bound = {k: inputs[k] for k in bind}
         free = {k: v for k, v in inputs.items() if k not in bind}
         shown = ", ".join(f"{k}={v!r}" for k, v in bound.items() if not isinstance(v, np.ndarray))
@@ -219,7 +220,7 @@ def _check_input_gradient(spec: Spec, input_gradient: Callable) -> None:
     assert_gradient_close = reference("core.gradcheck.assert_gradient_close")
     loss_fn = reference("layers.losses.softmax_cross_entropy")
     for trial in range(2):
-        seed = check_seed("a10.input_gradient_gradcheck", trial)
+        seed = public_seed("a10.input_gradient_gradcheck", trial)
         inputs = _mlp(np.random.default_rng(seed), "Tanh")
         mine = _mlp(np.random.default_rng(seed), "Tanh", library=student_library)
         model, x, y = inputs["model"], inputs["x"], inputs["y"]

@@ -121,6 +121,14 @@ def set_seed_root(root: bytes | None) -> bytes | None:
     return previous
 
 
+def public_seed(name: str, trial: int) -> int:
+    """A fixed seed, secret or not: for the gradient checks that follow a comparison with the reference on
+    secret inputs. They check a property of the student's pair (central differences agree), and on a few
+    random inputs a correct pair's round-off can exceed their threshold; fixed inputs, on which the
+    reference passes, keep a right answer right."""
+    return zlib.crc32(f"{name}/{trial}".encode())
+
+
 def check_seed(name: str, trial: int) -> int:
     """The seed of trial ``trial`` of the check called ``name``.
 
@@ -130,7 +138,7 @@ def check_seed(name: str, trial: int) -> int:
     if _SEED_ROOT is not None:
         digest = hmac.new(_SEED_ROOT, f"{name}/{trial}".encode(), hashlib.sha256).digest()
         return int.from_bytes(digest[:4], "big")
-    return zlib.crc32(f"{name}/{trial}".encode())
+    return public_seed(name, trial)
 
 
 def _describe(inputs: Mapping[str, Any]) -> str:

@@ -62,6 +62,10 @@ class Encoder:
             and value.dtype.kind in PLAIN_KINDS
         ):
             return self.array(np.asarray(value))
+        if isinstance(value, np.dtype):
+            return {"dtype": value.str}
+        if isinstance(value, type) and issubclass(value, np.generic) and value.__module__ == "numpy":
+            return {"dtype": np.dtype(value).str, "scalar_type": True}
         if type(value) is tuple:
             return {"t": [self.encode(v, depth + 1) for v in value]}
         if type(value) is list:
@@ -99,6 +103,12 @@ def decode(tree, arrays: list[np.ndarray], handle, depth: int = 0):
                 raise WireError("a dict entry is not a (key, value) pair")
             out[item[0]] = decode(item[1], arrays, handle, depth + 1)
         return out
+    if "dtype" in tree:
+        try:
+            dtype = np.dtype(str(tree["dtype"])[:32])
+        except TypeError:
+            raise WireError("not a dtype") from None
+        return dtype.type if tree.get("scalar_type") else dtype
     if "dk" in tree or "set" in tree:
         items = tree.get("dk", tree.get("set"))
         if not isinstance(items, list):
