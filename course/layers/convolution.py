@@ -420,28 +420,31 @@ def im2col_fast(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out:
     if out is None:
         out = xp.empty((N, C * HH * WW, Ho * Wo), dtype=x.dtype)
     cols = out.reshape(N, C, HH, WW, Ho, Wo)  # a view: one (N, C, H', W') plane per kernel offset
-    x_flat = x.reshape(N, C, H * W)
-    rows, columns, flat = _offset_plan(H, W, HH, WW, stride, pad)
-    for p, (i0, i1, h0) in enumerate(rows):
-        for q, (j0, j1, w0) in enumerate(columns):
-            dst = cols[:, :, p, q]  # (N, C, H', W'), a view
-            if flat[p][q] is not None:
-                start, src, length = flat[p][q]
-                dst.reshape(N, C, Ho * Wo)[:, :, start : start + length] = x_flat[:, :, src : src + length]
-            else:
-                in_rows = slice(h0, h0 + (i1 - i0) * stride, stride)
-                in_cols = slice(w0, w0 + (j1 - j0) * stride, stride)
-                dst[:, :, i0:i1, j0:j1] = x[:, :, in_rows, in_cols]
-            # Window elements that fall in the padding read zeros (empty ranges are skipped: each NumPy
-            # call costs microseconds, which add up over offsets and chunks).
-            if i0 > 0:
-                dst[:, :, :i0] = 0
-            if i1 < Ho:
-                dst[:, :, i1:] = 0
-            if j0 > 0:
-                dst[:, :, i0:i1, :j0] = 0
-            if j1 < Wo:
-                dst[:, :, i0:i1, j1:] = 0
+    if stride == 1 and Wo == W:
+        # Image rows and output rows have the same length W, so entry (p, q) of window m = i W + j is
+        # flat pixel m + p W + q - pad (W + 1): with pad (W + 1) zeros before and after each flat plane,
+        # all HH WW offsets are one strided view whose last axis runs contiguously over H' W' entries.
+        lead = pad * (W + 1)
+        flat = xp.zeros((N, C, H * W + 2 * lead), dtype=x.dtype)
+        flat[:, :, lead : lead + H * W] = x.reshape(N, C, H * W)
+        s = flat.strides
+        windows = xp.lib.stride_tricks.as_strided(flat, (N, C, HH, WW, Ho * Wo), s[:2] + (W * s[2], s[2], s[2]))
+        cols.reshape(N, C, HH, WW, Ho * Wo)[...] = windows  # (N, C, HH, WW, H' W')
+        # Rows above and below the image read the zeros; columns left or right of it wrapped around into
+        # the neighbouring row instead, and read padding: window columns j with j + q - pad outside [0, W).
+        for q in range(WW):
+            if pad - q > 0:
+                cols[:, :, :, q, :, : pad - q] = 0
+            if W + pad - q < Wo:
+                cols[:, :, :, q, :, W + pad - q :] = 0
+    else:
+        xpad = x
+        if pad > 0:
+            xpad = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
+            xpad[:, :, pad : pad + H, pad : pad + W] = x
+        s = xpad.strides
+        strides = s + (stride * s[2], stride * s[3])
+        cols[...] = xp.lib.stride_tricks.as_strided(xpad, (N, C, HH, WW, Ho, Wo), strides)  # every window at once
     return out
     # END FAST
 
@@ -481,30 +484,33 @@ def col2im_fast(
             raise ValueError("col2im_fast: out must be C-contiguous, so that its flat view is out")
     # BEGIN FAST a05.col2im
     xp = get_array_module(cols)
-    cols5 = cols.reshape(N, C, HH, WW, Ho * Wo)
-    if out is None:
-        dx = xp.zeros((N, C, H, W), dtype=cols.dtype)
-    else:
-        dx = out
-        dx[...] = 0
-    dx_flat = dx.reshape(N, C, H * W)
-    rows, columns, flat = _offset_plan(H, W, HH, WW, stride, pad)
-    for q, (j0, j1, w0) in enumerate(columns):
-        if flat[0][q] is not None:
-            # Column shift q reaches image columns [w0, w0 + j1 - j0) only: keep the others as they are.
-            outside = [c for c in (slice(0, w0), slice(w0 + j1 - j0, W)) if c.start < c.stop]
-            kept = [dx[:, :, :, c].copy() for c in outside]
-        for p, (i0, i1, h0) in enumerate(rows):
-            if flat[p][q] is not None:
-                start, src, length = flat[p][q]
-                dx_flat[:, :, src : src + length] += cols5[:, :, p, q, start : start + length]
-            else:
-                in_rows = slice(h0, h0 + (i1 - i0) * stride, stride)
-                in_cols = slice(w0, w0 + (j1 - j0) * stride, stride)
-                dx[:, :, in_rows, in_cols] += cols5[:, :, p, q].reshape(N, C, Ho, Wo)[:, :, i0:i1, j0:j1]
-        if flat[0][q] is not None:
+    dx = xp.empty((N, C, H, W), dtype=cols.dtype) if out is None else out
+    if stride == 1 and Wo == W:
+        # The flat layout of im2col_fast: offset (p, q) of every window is one contiguous run of the
+        # padded flat plane, shifted by p W + q.
+        cols5 = cols.reshape(N, C, HH, WW, Ho * Wo)
+        lead = pad * (W + 1)
+        flat = xp.zeros((N, C, H * W + 2 * lead), dtype=cols.dtype)
+        image = flat[:, :, lead : lead + H * W].reshape(N, C, H, W)  # a view
+        for q in range(WW):
+            # Entries that wrapped around (window columns j with j + q - pad outside [0, W)) land in image
+            # columns this q never reaches legitimately: keep those columns as they are across its adds.
+            outside = [c for c in (slice(0, q - pad), slice(W + q - pad, W)) if c.start < c.stop]
+            kept = [image[:, :, :, c].copy() for c in outside]
+            for p in range(HH):
+                flat[:, :, p * W + q : p * W + q + Ho * Wo] += cols5[:, :, p, q]  # += : offsets overlap
             for c, values in zip(outside, kept, strict=True):
-                dx[:, :, :, c] = values
+                image[:, :, :, c] = values
+    else:
+        cols6 = cols.reshape(N, C, HH, WW, Ho, Wo)
+        xpad = xp.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
+        for p in range(HH):
+            for q in range(WW):
+                rows = slice(p, p + stride * (Ho - 1) + 1, stride)
+                columns = slice(q, q + stride * (Wo - 1) + 1, stride)
+                xpad[:, :, rows, columns] += cols6[:, :, p, q]
+        image = xpad[:, :, pad : pad + H, pad : pad + W]
+    dx[...] = image
     return dx
     # END FAST
 
@@ -564,14 +570,15 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     dw = xp.zeros(w_rows.shape, dtype=xp.result_type(dout, cols))
     dx = xp.empty(x_shape, dtype=xp.result_type(dout, w))
     chunk = _chunk_size(N, w_rows.shape[1], d_flat.shape[2], cols.itemsize, xp)
+    dcols = xp.empty((chunk, w_rows.shape[1], d_flat.shape[2]), dtype=dx.dtype)  # reused by every chunk
     for n0 in range(0, N, chunk):
         c = slice(n0, n0 + chunk)
         d = d_flat[c]  # (n, F, P)
-        db += d.sum(axis=2).sum(axis=0)  # (F,), summed while the chunk is in cache
+        db += d.sum(axis=(0, 2))  # (F,), summed while the chunk is in cache
         # One GEMM per image, then a sum of n small (F, K) matrices; cols^T is a transposed view, not a copy.
         dw += (d @ cols[c].transpose(0, 2, 1)).sum(axis=0)
-        dcols = w_rows.T @ d  # (n, K, P)
-        col2im_fast(dcols, dcols.shape[:1] + tuple(x_shape[1:]), HH, WW, stride, pad, out=dx[c])
+        dc = xp.matmul(w_rows.T, d, out=dcols[: d.shape[0]])  # (n, K, P)
+        col2im_fast(dc, dc.shape[:1] + tuple(x_shape[1:]), HH, WW, stride, pad, out=dx[c])
     return dx, dw.reshape(w.shape), db
     # END FAST
 
