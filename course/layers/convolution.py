@@ -20,14 +20,14 @@ The three implementations agree to round-off:
 
 Those are the exercises (assignment 05), written to be read. The fast paths at the end of the file,
 ``im2col_fast``, ``col2im_fast`` and ``conv_im2col_fast_forward`` / ``conv_im2col_fast_backward``, compute
-the same im2col convolution with tricks tuned for the CPU (no padded copy, one flat copy per kernel offset,
-chunks of images that fit in cache, outputs written in place); ``Conv2d`` and ``bench/cpu.py`` use them, and
-``tests/test_convolution.py`` proves them equal to the teaching versions.
+the same im2col convolution with tricks tuned for the CPU (every window copied by one strided copy, flat
+shifted runs for "same" convolutions, chunks of images that fit in cache, outputs written in place);
+``Conv2d`` and ``bench/cpu.py`` use them, and ``tests/test_convolution.py`` proves them equal to the
+teaching versions.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -352,54 +352,19 @@ def conv_as_matrix(w: Any, input_shape: tuple[int, int, int], stride: int = 1, p
 CHUNK_BYTES = 2 << 20
 
 
-def _valid_range(p: int, size: int, out_size: int, stride: int, pad: int) -> tuple[int, int, int]:
-    """For kernel offset p: the output indices [o0, o1) whose input index o * stride + p - pad lies in
-    [0, size), and the first such input index. Outside that range the window reads padding (zeros)."""
-    o0 = max(0, -((p - pad) // stride))  # ceil((pad - p) / stride)
-    o1 = min(out_size, (size - 1 + pad - p) // stride + 1)
-    o1 = max(o1, o0)
-    return o0, o1, o0 * stride + p - pad
-
-
-@functools.cache
-def _offset_plan(H: int, W: int, HH: int, WW: int, stride: int, pad: int) -> tuple[tuple, tuple, tuple]:
-    """Where each kernel offset reads, computed once per geometry (it depends on shapes only, and the
-    pair asks for it once per chunk).
-
-    Returns (rows, cols, flat): rows[p] = (i0, i1, h0) and cols[q] = (j0, j1, w0) from ``_valid_range``;
-    flat[p][q] = (output start, image start, length) for the whole-row shortcut, or None where it does
-    not apply. The shortcut needs stride 1 and W' = W: then output rows and image rows have the same
-    length, so element (p, q) of every window in output rows [i0, i1) is one flat run of the image,
-    shifted by a constant; the run is trimmed so both ends stay inside their planes.
-    """
-    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-    rows = tuple(_valid_range(p, H, Ho, stride, pad) for p in range(HH))
-    cols = tuple(_valid_range(q, W, Wo, stride, pad) for q in range(WW))
-    flat = []
-    for i0, i1, h0 in rows:
-        flat_p = []
-        for q in range(WW):
-            if stride != 1 or Wo != W:
-                flat_p.append(None)
-                continue
-            src = h0 * W + q - pad  # where output position (i0, 0) reads, possibly just outside the image
-            lo, hi = max(0, -src), min((i1 - i0) * W, H * W - src)
-            flat_p.append((i0 * W + lo, src + lo, max(0, hi - lo)))
-        flat.append(tuple(flat_p))
-    return rows, cols, tuple(flat)
-
-
 def im2col_fast(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out: Any = None) -> Any:
-    """``im2col`` without the padded copy, optionally into a given buffer.
+    """``im2col`` as one strided copy (instead of a copy per kernel offset), optionally into a given buffer.
 
-    The same loop over the HH * WW kernel offsets (p, q), but padding is never materialised: the slice
-    for (p, q) is clipped to the part inside the image and the rest set to zero.
+    Every window of a zero-padded copy of x is a strided view of it (``as_strided``: window (i, j)
+    starts at (i stride, j stride), entry (c, p, q) is p rows and q columns further), so the whole
+    (N, C, HH, WW, H', W') array of columns is written by one copy: few NumPy calls, which is what
+    small images need (each call costs microseconds).
 
     Shortcut: with stride 1 and W' = W (a "same" convolution, e.g. 3x3 with pad 1), output rows and
-    image rows have the same length, so the slice for (p, q) is the flattened image shifted by a
-    constant: one long contiguous copy instead of many short rows, several times faster in NumPy.
-    The entries it wraps in from the neighbouring row land exactly in the columns that read padding,
-    which are zeroed afterwards as in the general case.
+    image rows have the same length, so offset (p, q) of every window is the flattened image shifted by
+    p W + q: the copy then runs over H' W' contiguous entries at a time instead of W'-long rows, several
+    times faster in NumPy. The entries it wraps in from the neighbouring row land exactly in the columns
+    that read padding, which are zeroed afterwards.
 
     Inputs as ``im2col``, and:
     - out: optional C-contiguous (N, C * HH * WW, H' * W') array to fill instead of a new one (e.g. a
@@ -428,8 +393,9 @@ def im2col_fast(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out:
         flat = xp.zeros((N, C, H * W + 2 * lead), dtype=x.dtype)
         flat[:, :, lead : lead + H * W] = x.reshape(N, C, H * W)
         s = flat.strides
-        windows = xp.lib.stride_tricks.as_strided(flat, (N, C, HH, WW, Ho * Wo), s[:2] + (W * s[2], s[2], s[2]))
-        cols.reshape(N, C, HH, WW, Ho * Wo)[...] = windows  # (N, C, HH, WW, H' W')
+        strides = s[:2] + (W * s[2], s[2], s[2])
+        windows = xp.lib.stride_tricks.as_strided(flat, (N, C, HH, WW, Ho * Wo), strides)  # no copy
+        cols.reshape(N, C, HH, WW, Ho * Wo)[...] = windows  # (N, C, HH, WW, H' W'): one copy
         # Rows above and below the image read the zeros; columns left or right of it wrapped around into
         # the neighbouring row instead, and read padding: window columns j with j + q - pad outside [0, W).
         for q in range(WW):
@@ -444,7 +410,7 @@ def im2col_fast(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out:
             xpad[:, :, pad : pad + H, pad : pad + W] = x
         s = xpad.strides
         strides = s + (stride * s[2], stride * s[3])
-        cols[...] = xp.lib.stride_tricks.as_strided(xpad, (N, C, HH, WW, Ho, Wo), strides)  # every window at once
+        cols[...] = xp.lib.stride_tricks.as_strided(xpad, (N, C, HH, WW, Ho, Wo), strides)  # one copy
     return out
     # END FAST
 
@@ -459,13 +425,13 @@ def col2im_fast(
     *,
     out: Any = None,
 ) -> Any:
-    """``col2im`` without the padded gradient, optionally into a given buffer.
+    """``col2im`` in the layout of ``im2col_fast``, optionally into a given buffer.
 
-    Same loop over kernel offsets as ``im2col_fast``, with a slice-add in place of the slice copy;
-    entries whose window element was padding are never added. Shortcut (stride 1, W' = W), as in
-    ``im2col_fast``: one flat shifted add per offset. The entries that wrap around from the neighbouring
-    row land in image columns that offsets of this column shift q never reach legitimately, so those
-    columns are saved before the HH adds of that q and put back after.
+    The teaching loop over kernel offsets with a slice-add into a zero padded gradient. Shortcut (stride 1,
+    W' = W), as in ``im2col_fast``: one flat shifted add per offset over H' W' contiguous entries. The
+    entries that wrap around from the neighbouring row land in image columns that offsets of this column
+    shift q never reach legitimately, so those columns are saved before the HH adds of that q and put
+    back after.
 
     Inputs as ``col2im``, and:
     - out: optional C-contiguous (N, C, H, W) array to write dx into (overwritten), e.g. a slice of a
