@@ -351,8 +351,22 @@ def repair_duplicate_ids(nb) -> list[str]:
     return dropped
 
 
+def grade_ids(source_folder: Path) -> set[str]:
+    """The grade ids of every cell of the assignment's source notebooks."""
+    ids = set()
+    for path in sorted(Path(source_folder).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if grade_id := cell.metadata.get("nbgrader", {}).get("grade_id"):
+                ids.add(grade_id)
+    return ids
+
+
 def _prepare_submission(
-    src: Path, dst: Path, expected: list[str], repair_duplicates: bool = True
+    src: Path,
+    dst: Path,
+    expected: list[str],
+    repair_duplicates: bool = True,
+    known_ids: set[str] | None = None,
 ) -> tuple[str | None, list[str]]:
     """Copy a submission into the work dir and make it gradable; (reason it is unreadable or None, notes).
 
@@ -360,13 +374,19 @@ def _prepare_submission(
     ``sandbox.copy_submission``). ``expected`` are the notebook file names of the assignment. A single
     notebook under another name (``a01_linear_models (1).ipynb``, a download's usual fate) is renamed in
     the copy and noted; other notebooks beside the expected ones are left out of the copy and noted. An
-    unreadable ``timestamp.txt`` is left out (the submission counts as on time) and noted.
+    unreadable ``timestamp.txt`` is left out (the submission counts as on time) and noted. HTML files are
+    left out and noted (nbgrader copies a submission's other files into its feedback folder, where one
+    would be published as the feedback page). A cell whose grade id is not one of ``known_ids`` (a renamed
+    test) becomes an ordinary cell, noted; nbgrader puts the original test cell back.
     """
     from nbgrader.utils import parse_utc
 
     if dst.exists():
         shutil.rmtree(dst)
     notes = sandbox.copy_submission(src, dst)
+    for page in sorted(dst.rglob("*.html")):
+        page.unlink()
+        notes.append(f"{page.relative_to(dst)} left out (feedback pages are the grader's)")
     present = sorted(p.name for p in dst.glob("*.ipynb"))
     missing, unknown = [n for n in expected if n not in present], [n for n in present if n not in expected]
     if len(missing) == 1 and len(unknown) == 1:
@@ -390,9 +410,18 @@ def _prepare_submission(
         except Exception as err:  # noqa: BLE001 (any parse failure means the same thing: unreadable)
             reason = str(err).splitlines()[0][:99] if str(err) else ""
             return f"{path.name} is not a readable notebook ({type(err).__name__}: {reason})", notes
+        unknown_cells = []
+        for cell in nb.cells if known_ids is not None else []:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id and grade_id not in known_ids:
+                del cell.metadata["nbgrader"]
+                unknown_cells.append(grade_id)
+        if unknown_cells:
+            notes.append(f"cells with unknown grade ids graded as ordinary cells: {', '.join(unknown_cells)}")
         dropped = repair_duplicate_ids(nb) if repair_duplicates else []
         if dropped:
             notes.append(f"duplicate cells ignored: {', '.join(dropped)}")
+        if dropped or unknown_cells:
             nbformat.write(nb, path)
     if not list(dst.glob("*.ipynb")):
         return "no notebook submitted", notes
@@ -448,7 +477,9 @@ def grade_student(
     dst = paths.submitted / student / assignment
     expected = sorted(p.name for p in (paths.source / assignment).glob("*.ipynb"))
     if prepared is None:
-        prepared = _prepare_submission(submission, dst, expected, repair_duplicates)
+        prepared = _prepare_submission(
+            submission, dst, expected, repair_duplicates, grade_ids(paths.source / assignment)
+        )
     unreadable, notes = prepared
     autograded = paths.autograded / student / assignment
     judging.clear_status(paths.work, student, assignment)
@@ -577,6 +608,7 @@ def autograde(
             generate_release(assignment, replace(paths, release=paths.work / "release"))
         editions.build_student_edition(assignment, paths.edition(assignment), source_dir=paths.source)
         expected = sorted(p.name for p in (paths.source / assignment).glob("*.ipynb"))
+        known = grade_ids(paths.source / assignment)
         prepared, jobs = {}, []
         for student in who:
             src = submitted_root / student / assignment
@@ -584,7 +616,7 @@ def autograde(
                 prepared[student] = (f"{assignment} is a symbolic link, not a folder of the student's", [])
                 continue
             prepared[student] = _prepare_submission(
-                src, paths.submitted / student / assignment, expected, repair_duplicates
+                src, paths.submitted / student / assignment, expected, repair_duplicates, known
             )
             if prepared[student][0] is None:
                 jobs += _jobs(paths, assignment, student)
