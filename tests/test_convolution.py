@@ -35,6 +35,11 @@ CONFIGS = [
     # stride 1 and W' = W take im2col/col2im's flat-shift shortcut: a 1x3 filter (H' = H + 2); 5x5, pad 2.
     (2, 2, 4, 6, 2, 1, 3, 1, 1),
     (1, 2, 6, 5, 2, 5, 5, 1, 2),
+    # Edge shapes: a 1x1 image under a 3x3 filter (every window entry but one is padding, flat path); a 1x1
+    # filter without padding (flat path with no padding at all); a single output position (general path).
+    (2, 1, 1, 1, 2, 3, 3, 1, 1),
+    (2, 3, 2, 3, 2, 1, 1, 1, 0),
+    (1, 2, 3, 3, 2, 3, 3, 1, 0),
 ]
 
 
@@ -202,6 +207,16 @@ def test_im2col_fast_equals_im2col_exactly(config):
     x, _, _ = _data(config, seed=12)
     HH, WW, stride, pad = config[5], config[6], config[7], config[8]
     np.testing.assert_array_equal(im2col_fast(x, HH, WW, stride, pad), im2col(x, HH, WW, stride, pad))
+
+
+@pytest.mark.parametrize("config", [CONFIGS[1], CONFIGS[3]], ids=["flat-shift", "strided"])
+def test_im2col_fast_reads_a_non_contiguous_image_correctly(config):
+    # The strided windows are built from x's own strides when no padded copy is made (pad 0).
+    x, _, _ = _data(config, seed=17)
+    x_t = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # same values, F-ordered planes
+    HH, WW, stride = config[5], config[6], config[7]
+    for pad in (0, config[8]):
+        np.testing.assert_array_equal(im2col_fast(x_t, HH, WW, stride, pad), im2col(x, HH, WW, stride, pad))
 
 
 @pytest.mark.parametrize("config", CONFIGS)
