@@ -380,10 +380,20 @@ def im2col_fast(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out:
         check_array("im2col_fast", "out", out, (N, C * HH * WW, Ho * Wo))
         if not out.flags.c_contiguous:
             raise ValueError("im2col_fast: out must be C-contiguous, so that filling its 6-d view fills out")
-    # BEGIN FAST a05.im2col
     xp = get_array_module(x)
     if out is None:
         out = xp.empty((N, C * HH * WW, Ho * Wo), dtype=x.dtype)
+    _im2col_fast_into(x, HH, WW, stride, pad, out)
+    return out
+
+
+def _im2col_fast_into(x: Any, HH: int, WW: int, stride: int, pad: int, out: Any) -> None:
+    """The work of ``im2col_fast``, without its argument checks: the fast convolution pair calls it once
+    per chunk on arguments it has checked itself (on small images a check costs as much as a copy)."""
+    # BEGIN FAST a05.im2col
+    xp = get_array_module(x)
+    N, C, H, W = x.shape
+    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
     cols = out.reshape(N, C, HH, WW, Ho, Wo)  # a view: one (N, C, H', W') plane per kernel offset
     if stride == 1 and Wo == W:
         # Image rows and output rows have the same length W, so entry (p, q) of window m = i W + j is
@@ -411,7 +421,6 @@ def im2col_fast(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out:
         s = xpad.strides
         strides = s + (stride * s[2], stride * s[3])
         cols[...] = xp.lib.stride_tricks.as_strided(xpad, (N, C, HH, WW, Ho, Wo), strides)  # one copy
-    return out
     # END FAST
 
 
@@ -448,9 +457,19 @@ def col2im_fast(
         check_array("col2im_fast", "out", out, (N, C, H, W))
         if not out.flags.c_contiguous:
             raise ValueError("col2im_fast: out must be C-contiguous, so that its flat view is out")
-    # BEGIN FAST a05.col2im
     xp = get_array_module(cols)
     dx = xp.empty((N, C, H, W), dtype=cols.dtype) if out is None else out
+    _col2im_fast_into(cols, HH, WW, stride, pad, dx)
+    return dx
+
+
+def _col2im_fast_into(cols: Any, HH: int, WW: int, stride: int, pad: int, dx: Any) -> None:
+    """The work of ``col2im_fast``, without its argument checks (as ``_im2col_fast_into``); dx is
+    overwritten."""
+    # BEGIN FAST a05.col2im
+    xp = get_array_module(cols)
+    N, C, H, W = dx.shape
+    Ho, Wo = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
     if stride == 1 and Wo == W:
         # The flat layout of im2col_fast: offset (p, q) of every window is one contiguous run of the
         # padded flat plane, shifted by p W + q.
@@ -477,7 +496,6 @@ def col2im_fast(
                 xpad[:, :, rows, columns] += cols6[:, :, p, q]
         image = xpad[:, :, pad : pad + H, pad : pad + W]
     dx[...] = image
-    return dx
     # END FAST
 
 
@@ -509,7 +527,7 @@ def conv_im2col_fast_forward(x: Any, w: Any, b: Any, stride: int = 1, pad: int =
     chunk = _chunk_size(N, w_rows.shape[1], Ho * Wo, x.itemsize, xp)
     for n0 in range(0, N, chunk):
         c = slice(n0, n0 + chunk)
-        im2col_fast(x[c], HH, WW, stride, pad, out=cols[c])  # (n, K, P)
+        _im2col_fast_into(x[c], HH, WW, stride, pad, cols[c])  # (n, K, P)
         # (F, K) @ (n, K, P) broadcasts to one GEMM per image, already in (n, F, P) order: no transpose.
         out_chunk = xp.matmul(w_rows, cols[c], out=out[c])
         out_chunk += b[:, None]  # while the chunk is still in cache
@@ -544,7 +562,7 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
         # One GEMM per image, then a sum of n small (F, K) matrices; cols^T is a transposed view, not a copy.
         dw += (d @ cols[c].transpose(0, 2, 1)).sum(axis=0)
         dc = xp.matmul(w_rows.T, d, out=dcols[: d.shape[0]])  # (n, K, P)
-        col2im_fast(dc, dc.shape[:1] + tuple(x_shape[1:]), HH, WW, stride, pad, out=dx[c])
+        _col2im_fast_into(dc, HH, WW, stride, pad, dx[c])  # (n, C, H, W)
     return dx, dw.reshape(w.shape), db
     # END FAST
 
