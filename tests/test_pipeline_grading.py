@@ -100,11 +100,14 @@ def batch(tmp_path_factory) -> Batch:
         )
     ]
     # A run killed half-way (limit shorter than a kernel start), then the same student graded again. Its
-    # notebook differs from t_complete's by a comment, so the judge's cache (keyed by content) has no entry.
+    # notebook differs from t_complete's by a 4 s sleep before the tests (so the 2 s limit always stops it),
+    # hence the judge's cache (keyed by content) has no entry for it.
     late = submitted.parent / "late" / "t_killed" / TRAP
     late.mkdir(parents=True)
     nb = nbformat.read(submitted / "t_complete" / TRAP / f"{TRAP}.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("# one more comment"))
+    nb.cells.insert(
+        2, nbformat.v4.new_code_cell("import time\n\ntime.sleep(4)  # past the 2 s limit, within 6 s")
+    )
     nbformat.write(nb, late / f"{TRAP}.ipynb")
     killed = pipeline.grade_student(
         TRAP,

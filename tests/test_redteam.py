@@ -353,7 +353,6 @@ def _a02_sign_error(tmp: Path) -> tuple[pipeline.Paths, Path, object]:
     return paths, tmp / "submitted", solution
 
 
-@pytest.mark.slow
 def test_a02_dx_sign_error_loses_only_affine_backward(tmp_path):
     paths, submitted, solution = _a02_sign_error(tmp_path)
     (row,) = pipeline.autograde(
