@@ -156,6 +156,10 @@ def conv_case(
         convolution.conv_im2col_fast_backward(dout, cache)
 
     w_rows = w.reshape(F, -1)
+    # The dcols product reads the weights as ours does: rows (p, q, c), contiguous, for a "same"
+    # convolution (this one: stride 1, k = 2 pad + 1); the transposed view otherwise.
+    same = k == 2 * pad + 1
+    w_cols = w.transpose(2, 3, 1, 0).reshape(-1, F) if same else w_rows.T
     d_flat = dout.reshape(N, F, -1)
     chunk = convolution._chunk_size(N, w_rows.shape[1], d_flat.shape[2], x.itemsize, np)
     starts = range(0, N, chunk)
@@ -166,7 +170,7 @@ def conv_case(
             d = d_flat[n0 : n0 + chunk]
             w_rows @ c  # forward
             (d @ c.transpose(0, 2, 1)).sum(axis=0)  # dw
-            w_rows.T @ d  # dcols
+            w_cols @ d  # dcols
 
     fns = {"ours": ours, "GEMMs": gemm}
     torch = _torch()

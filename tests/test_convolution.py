@@ -40,6 +40,9 @@ CONFIGS = [
     (2, 1, 1, 1, 2, 3, 3, 1, 1),
     (2, 3, 2, 3, 2, 1, 1, 1, 0),
     (1, 2, 3, 3, 2, 3, 3, 1, 0),
+    # More padding than image: window offsets that lie entirely in the padding (slices must not wrap).
+    (1, 2, 2, 2, 2, 7, 7, 1, 3),
+    (2, 1, 2, 3, 2, 1, 7, 1, 3),
 ]
 
 

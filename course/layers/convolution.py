@@ -412,7 +412,7 @@ def _im2col_fast_into(x: Any, HH: int, WW: int, stride: int, pad: int, out: Any)
             if pad - q > 0:
                 cols[:, :, :, q, :, : pad - q] = 0
             if W + pad - q < Wo:
-                cols[:, :, :, q, :, W + pad - q :] = 0
+                cols[:, :, :, q, :, max(0, W + pad - q) :] = 0
     else:
         xpad = x
         if pad > 0:
@@ -480,7 +480,9 @@ def _col2im_fast_into(cols: Any, HH: int, WW: int, stride: int, pad: int, dx: An
         for q in range(WW):
             # Entries that wrapped around (window columns j with j + q - pad outside [0, W)) land in image
             # columns this q never reaches legitimately: keep those columns as they are across its adds.
-            outside = [c for c in (slice(0, q - pad), slice(W + q - pad, W)) if c.start < c.stop]
+            outside = [
+                c for c in (slice(0, min(W, q - pad)), slice(max(0, W + q - pad), W)) if c.start < c.stop
+            ]
             kept = [image[:, :, :, c].copy() for c in outside]
             for p in range(HH):
                 flat[:, :, p * W + q : p * W + q + Ho * Wo] += cols5[:, :, p, q]  # += : offsets overlap
@@ -547,22 +549,48 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     # BEGIN FAST a05.conv_im2col_backward
     xp = get_array_module(dout, w, cols)
     N, F = dout.shape[0], dout.shape[1]
+    C, H, W = x_shape[1], x_shape[2], x_shape[3]
     HH, WW = w.shape[2], w.shape[3]
     w_rows = w.reshape(F, -1)  # (F, K)
     d_flat = dout.reshape(N, F, -1)  # (N, F, P)
     db = xp.zeros(F, dtype=dout.dtype)
     dw = xp.zeros(w_rows.shape, dtype=xp.result_type(dout, cols))
     dx = xp.empty(x_shape, dtype=xp.result_type(dout, w))
+    # A "same" convolution (stride 1, HH = WW = 2 pad + 1, so H' W' = H W) gets dcols with rows in
+    # (p, q, c) order: then offset (p, q) of all C channels of an image is one contiguous run, and col2im
+    # is HH WW long flat adds per image (NumPy adds long runs several times faster than the C H'-row
+    # runs of the (c, p, q) order). Other shapes use col2im_fast's (c, p, q) order.
+    same = stride == 1 and HH == WW == 2 * pad + 1
+    w_cols = w.transpose(2, 3, 1, 0).reshape(-1, F) if same else w_rows.T  # (K, F)
+    lead = pad * (W + 1)  # zeros before the image: the most an offset reaches before its first pixel
     chunk = _chunk_size(N, w_rows.shape[1], d_flat.shape[2], cols.itemsize, xp)
     dcols = xp.empty((chunk, w_rows.shape[1], d_flat.shape[2]), dtype=dx.dtype)  # reused by every chunk
     for n0 in range(0, N, chunk):
         c = slice(n0, n0 + chunk)
         d = d_flat[c]  # (n, F, P)
+        n = d.shape[0]
         db += d.sum(axis=(0, 2))  # (F,), summed while the chunk is in cache
         # One GEMM per image, then a sum of n small (F, K) matrices; cols^T is a transposed view, not a copy.
         dw += (d @ cols[c].transpose(0, 2, 1)).sum(axis=0)
-        dc = xp.matmul(w_rows.T, d, out=dcols[: d.shape[0]])  # (n, K, P)
-        _col2im_fast_into(dc, HH, WW, stride, pad, dx[c])  # (n, C, H, W)
+        dc = xp.matmul(w_cols, d, out=dcols[:n])  # (n, K, P)
+        if not same:
+            _col2im_fast_into(dc, HH, WW, stride, pad, dx[c])  # (n, C, H, W)
+            continue
+        # Entries whose window element was padding would wrap into the neighbouring row or channel of the
+        # flat image: zero them first (dcols is this function's own scratch).
+        d6 = dc.reshape(n, HH, WW, C, H, W)
+        # Offset k reads padding in its first pad - k rows (columns), offset HH - 1 - k in its last ones.
+        for k in range(pad):
+            d6[:, k, :, :, : pad - k] = 0
+            d6[:, HH - 1 - k, :, :, max(0, H - pad + k) :] = 0
+            d6[:, :, k, :, :, : pad - k] = 0
+            d6[:, :, WW - 1 - k, :, :, max(0, W - pad + k) :] = 0
+        flat = xp.zeros((n, C * H * W + 2 * lead), dtype=dx.dtype)
+        runs = dc.reshape(n, HH, WW, C * H * W)
+        for p in range(HH):
+            for q in range(WW):
+                flat[:, p * W + q : p * W + q + C * H * W] += runs[:, p, q]  # += : offsets overlap
+        dx[c] = flat[:, lead : lead + C * H * W].reshape(n, C, H, W)
     return dx, dw.reshape(w.shape), db
     # END FAST
 
