@@ -9,6 +9,7 @@ through nbgrader, the gradebook. The notebooks are sanitised (``preprocessors.sa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -45,8 +46,11 @@ def solution_notebook(source: Path, assignment: str, notebook: str):
     return nbformat.read(str(source / assignment / f"{notebook}.ipynb"), as_version=4)
 
 
-def cache_path(work: Path, digest: str) -> Path:
-    return work / "judged" / f"{digest}.json"
+def cache_path(work: Path, digest: str, limits: sandbox.Limits) -> Path:
+    """Where the judged result of content ``digest`` under ``limits`` is kept (a regrade with other limits,
+    after a timeout say, judges again)."""
+    key = f"{limits.memory}-{limits.cell_seconds:g}-{limits.wall_seconds:g}"
+    return work / "judged" / f"{digest}-{hashlib.sha256(key.encode()).hexdigest()[:8]}.json"
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -68,7 +72,7 @@ def judge_cached(
 ) -> judge.Judged:
     """The judged notebook ``nb`` (sanitised): from the cache, or judged now in a sandbox and cached."""
     digest = judge.content_hash(nb, assignment)
-    cached = cache_path(work, digest)
+    cached = cache_path(work, digest, limits)
     if cached.is_file():
         return judge.Judged.from_json(cached.read_text())
     if not unsafe and (reason := sandbox.unavailable_reason()):
@@ -159,7 +163,7 @@ def prejudge(
 ) -> int:
     """Judge every job not yet in the cache, in parallel; the coordinator (this process) writes the cache.
     Returns how many were judged. A job that fails is left out of the cache (nbgrader judges it again)."""
-    todo = [j for j in jobs if not cache_path(work, j.digest).is_file()]
+    todo = [j for j in jobs if not cache_path(work, j.digest, limits).is_file()]
     todo = list({j.digest: j for j in todo}.values())
     if not todo:
         return 0
@@ -177,7 +181,7 @@ def prejudge(
             for future in as_completed(futures):
                 job = futures[future]
                 try:
-                    _write_atomic(cache_path(work, job.digest), future.result())
+                    _write_atomic(cache_path(work, job.digest, limits), future.result())
                     done += 1
                 except Exception as err:  # noqa: BLE001 (one failed job never stops the batch)
                     log(
@@ -192,7 +196,7 @@ def prejudge(
         for future in as_completed_local(futures):
             job = futures[future]
             try:
-                _write_atomic(cache_path(work, job.digest), future.result())
+                _write_atomic(cache_path(work, job.digest, limits), future.result())
                 done += 1
             except Exception as err:  # noqa: BLE001
                 log(f"judging {job.assignment}/{job.notebook} ({job.digest[:8]}) failed: {err}")

@@ -226,12 +226,6 @@ def test_killed_run_scores_zero(batch):
     assert batch.killed.status == "timeout" and batch.killed.score == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grader bug: judging.judge_cached caches the judged result by content hash alone, so the "
-    "killed run's timeout is served again to the regrade under a longer limit (fix: key the cache by the "
-    "limits too, or do not cache a run that hit a limit)",
-)
 def test_the_run_after_a_killed_one_regrades_the_student(batch):
     assert batch.regraded.status == "graded" and batch.regraded.score == trapcases.FULL
 
