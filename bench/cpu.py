@@ -169,7 +169,7 @@ def conv_case(
         for n0, c in zip(starts, cols, strict=True):
             d = d_flat[n0 : n0 + chunk]
             w_rows @ c  # forward
-            (d @ c.transpose(0, 2, 1)).sum(axis=0)  # dw
+            (c @ d.transpose(0, 2, 1)).sum(axis=0)  # dw, transposed as ours computes it
             w_cols @ d  # dcols
 
     fns = {"ours": ours, "GEMMs": gemm}

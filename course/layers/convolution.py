@@ -554,7 +554,7 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     w_rows = w.reshape(F, -1)  # (F, K)
     d_flat = dout.reshape(N, F, -1)  # (N, F, P)
     db = xp.zeros(F, dtype=dout.dtype)
-    dw = xp.zeros(w_rows.shape, dtype=xp.result_type(dout, cols))
+    dw_t = xp.zeros(w_rows.shape[::-1], dtype=xp.result_type(dout, cols))  # (K, F): dw transposed
     dx = xp.empty(x_shape, dtype=xp.result_type(dout, w))
     # A "same" convolution (stride 1, HH = WW = 2 pad + 1, so H' W' = H W) gets dcols with rows in
     # (p, q, c) order: then offset (p, q) of all C channels of an image is one contiguous run, and col2im
@@ -570,8 +570,10 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
         d = d_flat[c]  # (n, F, P)
         n = d.shape[0]
         db += d.sum(axis=(0, 2))  # (F,), summed while the chunk is in cache
-        # One GEMM per image, then a sum of n small (F, K) matrices; cols^T is a transposed view, not a copy.
-        dw += (d @ cols[c].transpose(0, 2, 1)).sum(axis=0)
+        # dw^T = sum over images of (K, P) @ (P, F): one GEMM per image, then a sum of n small matrices.
+        # This order reads the columns as they lie (d^T is a transposed view); d @ cols^T, the same sums
+        # as (F, K) matrices, measured 1.4x slower in OpenBLAS's SkylakeX kernel on (32, 144, 784).
+        dw_t += (cols[c] @ d.transpose(0, 2, 1)).sum(axis=0)
         dc = xp.matmul(w_cols, d, out=dcols[:n])  # (n, K, P)
         if not same:
             _col2im_fast_into(dc, HH, WW, stride, pad, dx[c])  # (n, C, H, W)
@@ -591,7 +593,7 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
             for q in range(WW):
                 flat[:, p * W + q : p * W + q + C * H * W] += runs[:, p, q]  # += : offsets overlap
         dx[c] = flat[:, lead : lead + C * H * W].reshape(n, C, H, W)
-    return dx, dw.reshape(w.shape), db
+    return dx, xp.ascontiguousarray(dw_t.T).reshape(w.shape), db
     # END FAST
 
 
