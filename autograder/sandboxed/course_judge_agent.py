@@ -32,14 +32,35 @@ def _handle(obj) -> dict:
     return {"h": _ids[key], "type": type(obj).__name__, "callable": callable(obj)}
 
 
-class _Callback:
-    """A function of the judge's, passed as an argument: calling it asks the judge."""
+_active: list = []  # the judge's requests being answered, innermost last
 
-    def __init__(self, conn, key: int, call):
-        self.conn, self.key, self.call = conn, key, call
+
+class _Callback:
+    """A function of the judge's, passed as an argument: calling it asks the judge (``attr``: a method
+    of one of the judge's objects)."""
+
+    def __init__(self, conn, key: int, call, attr: str = ""):
+        self.conn, self.key, self.call, self.attr = conn, key, call, attr
 
     def __call__(self, *args, **kwargs):
-        return self.call.callback(self.key, args, kwargs)
+        call = _active[-1] if _active and _active[-1] is not None else self.call
+        return call.callback(self.key, args, kwargs, self.attr)
+
+
+class _JudgeObject:
+    """An object of the judge's (a stand-in model that records its calls): its methods call the judge."""
+
+    def __init__(self, conn, key: int, call, type_name: str):
+        self._conn, self._key, self._call, self._type = conn, key, call, type_name
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        call = _active[-1] if _active and _active[-1] is not None else self._call
+        return call.callback(self._key, (), {}, name, get=True)
+
+    def __repr__(self) -> str:
+        return f"<the grader's {self._type}>"
 
 
 class _Call:
@@ -60,6 +81,8 @@ class _Call:
             return _objects[node["h"]]
         if "cb" in node:
             return _Callback(self.conn, node["cb"], self)
+        if "jo" in node:
+            return _JudgeObject(self.conn, node["jo"], self, str(node.get("type", "object")))
         raise ValueError(f"unknown handle {node}")
 
     def decode_args(self, tree, arrays):
@@ -85,11 +108,13 @@ class _Call:
                 self.arrays[i] = (a, a.copy())
         return out
 
-    def callback(self, key, args, kwargs):
+    def callback(self, key, args, kwargs, attr="", get=False):
         enc = Encoder(_handle)
         message = {
             "op": "callback",
             "key": key,
+            "attr": attr,
+            "get": get,
             "args": enc.encode(tuple(args)),
             "kwargs": enc.encode(dict(kwargs)),
         }
@@ -98,7 +123,11 @@ class _Call:
         self.conn.sendall(pack(message, enc.arrays))
         reply, arrays = receive(self.conn)
         if "error" in reply:
+            if get and str(reply["error"]).startswith("AttributeError"):
+                raise AttributeError(reply["error"])
             raise RuntimeError(f"a function of the grader failed: {reply['error']}")
+        if get and reply.get("method"):
+            return _Callback(self.conn, key, self, attr)
         return decode(reply["value"], arrays, self.resolve)
 
 
@@ -121,6 +150,7 @@ def _error(err: BaseException) -> dict:
 def _answer(conn, request, arrays, namespace):
     op = request.get("op")
     call = _Call(conn)
+    _active[-1] = call
     if op == "get":
         name = request["name"]
         if name not in namespace:
@@ -174,6 +204,7 @@ def serve(grade_id: str) -> None:
             break
         enc = Encoder(_handle)
         try:
+            _active.append(None)
             value, call = _answer(conn, request, arrays, namespace)
             reply = {"value": enc.encode(value)}
             reply["changed"] = call.changed(enc)
@@ -184,6 +215,8 @@ def serve(grade_id: str) -> None:
                 raise
             enc = Encoder(_handle)
             reply = {"error": _error(err)}
+        finally:
+            _active.pop()
         conn.sendall(pack(reply, enc.arrays))
     conn.close()
 
