@@ -94,6 +94,14 @@ def _course_args(paths: Paths) -> list[str]:
     ]
 
 
+# ``python -m nbgrader``, without jsonschema's optional URI checker (rfc3987_syntax), which takes over a
+# second to import in every nbgrader process and which nbformat's validation never uses.
+NBGRADER_MAIN = (
+    "import sys; sys.argv[0] = 'nbgrader'; sys.modules.setdefault('rfc3987_syntax', None); "
+    "from nbgrader.apps.nbgraderapp import main; main()"
+)
+
+
 def run_nbgrader(
     args: list[str], paths: Paths, *, env: dict[str, str] | None = None, timeout: float | None = None
 ) -> tuple[int | None, str]:
@@ -102,7 +110,7 @@ def run_nbgrader(
     The process gets its own session so that, on timeout, it is killed together with its kernel.
     """
     paths.work.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "nbgrader", *args, *_course_args(paths)]
+    cmd = [sys.executable, "-c", NBGRADER_MAIN, *args, *_course_args(paths)]
     env = dict(os.environ if env is None else env)
     # nbgrader runs the `alembic` executable of its environment to check the gradebook schema
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
