@@ -11,6 +11,7 @@ kernel that hangs, nbgrader aborting) is recorded as that student's row and the 
 from __future__ import annotations
 
 import csv
+import datetime
 import html
 import json
 import os
@@ -407,10 +408,15 @@ def _prepare_submission(
     stamp = dst / "timestamp.txt"
     if stamp.is_file():
         try:
-            parse_utc(stamp.read_text().strip())
+            when = parse_utc(stamp.read_text().strip())
         except Exception:  # noqa: BLE001 (any parse failure: the same note)
             stamp.unlink()
             notes.append("timestamp.txt unreadable: ignored (graded as on time)")
+        else:
+            now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+            if when > now:  # a handed-in time cannot be later than its grading
+                stamp.write_text(now.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+                notes.append("timestamp.txt is in the future: the time of grading is used instead")
     for path in sorted(dst.glob("*.ipynb")):
         try:
             nb = nbformat.read(path, as_version=4)
