@@ -163,13 +163,16 @@ def conv_case(
     d_flat = dout.reshape(N, F, -1)
     chunk = convolution._chunk_size(N, w_rows.shape[1], d_flat.shape[2], x.itemsize, np)
     starts = range(0, N, chunk)
+    # As ours: the columns with a row of ones under each image's, the weights with the bias as a column.
+    w_b = np.concatenate([w_rows, b[:, None]], axis=1)  # (F, K + 1)
     cols = [convolution.im2col_fast(x[n0 : n0 + chunk], k, k, 1, pad) for n0 in starts]
+    cols_1 = [np.concatenate([c, np.ones_like(c[:, :1])], axis=1) for c in cols]  # (n, K + 1, P)
 
     def gemm() -> None:
-        for n0, c in zip(starts, cols, strict=True):
+        for n0, c_1 in zip(starts, cols_1, strict=True):
             d = d_flat[n0 : n0 + chunk]
-            w_rows @ c  # forward
-            (c @ d.transpose(0, 2, 1)).sum(axis=0)  # dw, transposed as ours computes it
+            w_b @ c_1  # forward, bias included
+            (c_1[:, :-1] @ d.transpose(0, 2, 1)).sum(axis=0)  # dw, transposed as ours computes it
             w_cols @ d  # dcols
 
     fns = {"ours": ours, "GEMMs": gemm}

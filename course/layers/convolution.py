@@ -389,7 +389,9 @@ def im2col_fast(x: Any, HH: int, WW: int, stride: int = 1, pad: int = 0, *, out:
 
 def _im2col_fast_into(x: Any, HH: int, WW: int, stride: int, pad: int, out: Any) -> None:
     """The work of ``im2col_fast``, without its argument checks: the fast convolution pair calls it once
-    per chunk on arguments it has checked itself (on small images a check costs as much as a copy)."""
+    per chunk on arguments it has checked itself (on small images a check costs as much as a copy).
+    ``out`` may be the first K rows of a larger (N, K + 1, P) buffer: its reshapes below stay views as
+    long as each image's rows are evenly spaced and each row is contiguous."""
     # BEGIN FAST a05.im2col
     xp = get_array_module(x)
     N, C, H, W = x.shape
@@ -513,8 +515,10 @@ def conv_im2col_fast_forward(x: Any, w: Any, b: Any, stride: int = 1, pad: int =
     """``conv_im2col_forward`` chunk by chunk (see CHUNK_BYTES), with ``im2col_fast``.
 
     Each chunk's columns are written into one buffer for the whole batch and then read by the GEMM while
-    they are still in cache; the GEMM writes into the output and the bias is added in place. The buffer
-    is kept for the backward pass, which measured faster than rebuilding the columns there.
+    they are still in cache; the GEMM writes into the output. The bias rides in the GEMM: the buffer has
+    one more row per image, all ones, and the weights one more column, b, so W cols + b is one product
+    (no pass over the output to add it). The buffer is kept for the backward pass (its first K rows per
+    image are the cached columns), which measured faster than rebuilding the columns there.
 
     Inputs, outputs and cache as ``conv_im2col_forward``, so either backward pass can take either cache.
     """
@@ -523,17 +527,18 @@ def conv_im2col_fast_forward(x: Any, w: Any, b: Any, stride: int = 1, pad: int =
     xp = get_array_module(x, w, b)
     N, F = x.shape[0], w.shape[0]
     HH, WW = w.shape[2], w.shape[3]
-    w_rows = w.reshape(F, -1)  # (F, K), K = C HH WW in the (c, p, q) order of im2col's rows
-    out = xp.empty((N, F, Ho * Wo), dtype=xp.result_type(x, w))
-    cols = xp.empty((N, w_rows.shape[1], Ho * Wo), dtype=x.dtype)  # (N, K, P)
-    chunk = _chunk_size(N, w_rows.shape[1], Ho * Wo, x.itemsize, xp)
+    K, P = w[0].size, Ho * Wo  # K = C HH WW in the (c, p, q) order of im2col's rows
+    out = xp.empty((N, F, P), dtype=xp.result_type(x, w))
+    w_b = xp.concatenate([w.reshape(F, K), b[:, None]], axis=1, dtype=out.dtype)  # (F, K + 1)
+    cols_1 = xp.empty((N, K + 1, P), dtype=x.dtype)  # (N, K + 1, P): the columns and a row of ones
+    cols_1[:, K] = 1
+    chunk = _chunk_size(N, K, P, x.itemsize, xp)
     for n0 in range(0, N, chunk):
         c = slice(n0, n0 + chunk)
-        _im2col_fast_into(x[c], HH, WW, stride, pad, cols[c])  # (n, K, P)
-        # (F, K) @ (n, K, P) broadcasts to one GEMM per image, already in (n, F, P) order: no transpose.
-        out_chunk = xp.matmul(w_rows, cols[c], out=out[c])
-        out_chunk += b[:, None]  # while the chunk is still in cache
-    cache = (x.shape, w, cols, stride, pad)
+        _im2col_fast_into(x[c], HH, WW, stride, pad, cols_1[c, :K])  # (n, K, P), rows of cols_1
+        # (F, K + 1) @ (n, K + 1, P) broadcasts to one GEMM per image, already in (n, F, P) order.
+        xp.matmul(w_b, cols_1[c], out=out[c])
+    cache = (x.shape, w, cols_1[:, :K], stride, pad)  # cols (N, K, P), a view
     return out.reshape(N, F, Ho, Wo), cache
     # END FAST
 
