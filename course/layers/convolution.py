@@ -544,8 +544,10 @@ def conv_im2col_fast_forward(x: Any, w: Any, b: Any, stride: int = 1, pad: int =
 
 
 def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
-    """``conv_im2col_backward`` chunk by chunk, as in the fast forward pass; dw accumulates over chunks,
-    db is summed while a chunk is in cache, and ``col2im_fast`` writes each chunk's dx in place.
+    """``conv_im2col_backward`` chunk by chunk, as in the fast forward pass: dw (computed transposed) and
+    db accumulate over chunks while each is in cache, and each chunk's dcols are scattered back into dx
+    in place, by ``col2im_fast``'s loop or, for a "same" convolution, by HH WW flat adds over the whole
+    chunk (see the comment below).
 
     Inputs and outputs as ``conv_im2col_backward``.
     """
@@ -597,9 +599,7 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
             d6[:, k, :, :, :, : pad - k] = 0
             d6[:, WW - 1 - k, :, :, :, max(0, W - pad + k) :] = 0
         size = C * n * H * W
-        flat = xp.zeros(
-            size + 2 * lead, dtype=dx.dtype
-        )  # the chunk's (c, n, h, w) planes, padded at both ends
+        flat = xp.zeros(size + 2 * lead, dtype=dx.dtype)  # the chunk's (c, n, h, w) planes, padded
         runs = dc.reshape(HH, WW, size)
         for p in range(HH):
             for q in range(WW):
