@@ -574,7 +574,8 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     lead = pad * (W + 1)  # zeros before the image: the most an offset reaches before its first pixel
     chunk = _chunk_size(N, K, P, cols.itemsize, xp)
     scratch = xp.empty(chunk * K * P, dtype=dx.dtype)  # dcols of every chunk
-    for n0 in range(0, N, chunk):
+    # Last chunk first: its columns, the last the forward pass wrote, are the likeliest still in cache.
+    for n0 in reversed(range(0, N, chunk)):
         c = slice(n0, n0 + chunk)
         d = d_flat[c]  # (n, F, P)
         n = d.shape[0]
@@ -589,21 +590,28 @@ def conv_im2col_fast_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
             continue
         dc = scratch[: n * K * P].reshape(K, n, P)
         xp.matmul(w_cols, d, out=dc.transpose(1, 0, 2))  # image by image, into the (K, n, P) layout
-        # Entries whose window element was padding would wrap into the neighbouring row or plane of the
-        # flat chunk: zero them first (dcols is this function's own scratch).
+        # Entries whose window row was padding would wrap into the neighbouring plane of the flat chunk:
+        # zero them first (dcols is this function's own scratch). Offset p = k reads padding in its first
+        # pad - k rows, offset HH - 1 - k in its last ones.
         d6 = dc.reshape(HH, WW, C, n, H, W)
-        # Offset k reads padding in its first pad - k rows (columns), offset HH - 1 - k in its last ones.
         for k in range(pad):
             d6[k, :, :, :, : pad - k] = 0
             d6[HH - 1 - k, :, :, :, max(0, H - pad + k) :] = 0
-            d6[:, k, :, :, :, : pad - k] = 0
-            d6[:, WW - 1 - k, :, :, :, max(0, W - pad + k) :] = 0
         size = C * n * H * W
         flat = xp.zeros(size + 2 * lead, dtype=dx.dtype)  # the chunk's (c, n, h, w) planes, padded
+        image_rows = flat[lead : lead + size].reshape(-1, W)  # a view: every image row of the chunk
         runs = dc.reshape(HH, WW, size)
-        for p in range(HH):
-            for q in range(WW):
+        for q in range(WW):
+            # Entries whose window column was padding wrap into the neighbouring row, as in col2im_fast:
+            # for q < pad into its last pad - q columns, which no entry of this or an earlier q reaches
+            # legitimately (zeroed after the adds); for q > pad into its first q - pad (kept across them).
+            kept = image_rows[:, : q - pad].copy() if q > pad else None
+            for p in range(HH):
                 flat[p * W + q : p * W + q + size] += runs[p, q]  # += : offsets overlap
+            if q < pad:
+                image_rows[:, max(0, W - pad + q) :] = 0
+            if kept is not None:
+                image_rows[:, : q - pad] = kept
         dx[c] = flat[lead : lead + size].reshape(C, n, H, W).transpose(1, 0, 2, 3)  # (n, C, H, W)
     return dx, xp.ascontiguousarray(dw_t.T).reshape(w.shape), db
     # END FAST
