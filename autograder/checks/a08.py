@@ -399,16 +399,20 @@ def reference_update_mask(*args: Any, **kwargs: Any) -> Any:
     return reference("models.pointer.update_mask")(*args, **kwargs)
 
 
-def reference_pointer_network_loss(params: dict, x: Any, targets: Any, closed: bool = False) -> Any:
-    """The reference's loss and gradients, called back from the student's side, where it is an exercise
-    (a stub in the library the student's code runs with)."""
-    return reference("models.pointer.pointer_network_loss")(params, x, targets, closed)
-
-
 @contextlib.contextmanager
 def _reference_loss(pointer_module: Any):
     """While the check runs, the student's library's ``PointerNetwork.loss`` gets the reference's loss and
-    gradients, so ``pointer_train_step`` is checked on its own; the library's function is put back after."""
+    gradients, so ``pointer_train_step`` is checked on its own; the library's function is put back after.
+
+    The reference is looked up before the module is patched: in an instructor's run the student's library
+    is the library itself, and a lookup through the patched module would find the patch."""
+    ref = reference("models.pointer.pointer_network_loss")
+
+    def reference_pointer_network_loss(params: dict, x: Any, targets: Any, closed: bool = False) -> Any:
+        """The reference's loss and gradients, called back from the student's side, where it is an
+        exercise (a stub in the library the student's code runs with)."""
+        return ref(params, x, targets, closed)
+
     original = pointer_module.pointer_network_loss
     pointer_module.pointer_network_loss = reference_pointer_network_loss
     try:
