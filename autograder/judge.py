@@ -53,7 +53,7 @@ from autograder.sandboxed import wire
 
 SANDBOXED_DIR = Path(__file__).resolve().parent / "sandboxed"
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
-JUDGE_VERSION = "2"
+JUDGE_VERSION = "3"
 
 
 # ---- what a notebook's tests are ---------------------------------------------------------------------
@@ -599,8 +599,16 @@ def judge_notebook(
                 status = "crashed"
                 notes.append("the notebook could not be run to the end (the kernel or the runner died)")
             else:
-                cells = executed.metadata.get("course_runner", {}).get("cells", {})
+                runner = executed.metadata.get("course_runner", {})
+                cells = runner.get("cells", {})
                 kinds = {c.get("status") for c in cells.values() if isinstance(c, dict)}
+                if not runner.get("finished"):
+                    status = "crashed"
+                    last = max((int(k) for k in cells if str(k).isdigit()), default=-1)
+                    notes.append(
+                        f"the notebook stopped after cell {last + 1} (its processes were killed); "
+                        "the tests before it keep their points"
+                    )
                 if "timeout" in kinds:
                     notes.append(
                         "a cell ran past the time limit per cell; the cells after it ran after a restart"

@@ -196,12 +196,15 @@ ATTACKS = [
     "r_stamp_and_scratch",
     "r_fake_feedback",
     "r_symlinks",
+    "r_kill_everything",
+    "r_future_stamp",
 ]
 # A limit the attack hit, or a kernel it killed, is on record in the status; the points stay.
 STATUSES = {
     "r_memory_bomb": {"graded", "out-of-memory", "crashed"},
     "r_dies_last": {"graded", "crashed"},
     "r_spawn_300": {"graded", "crashed"},
+    "r_kill_everything": {"crashed"},
 }
 
 
@@ -334,6 +337,15 @@ def test_refused_links_and_ignored_files_are_noted(batch):
     assert "graded as ordinary cells: my_own_test" in batch.rows["r_renamed_test"].note
     note = batch.rows["r_stamp_and_scratch"].note
     assert "timestamp.txt unreadable" in note and "scratch.ipynb ignored" in note, note
+    assert "timestamp.txt is in the future" in batch.rows["r_future_stamp"].note
+
+
+def test_a_future_timestamp_is_not_stored_as_given(batch):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{batch.paths.db}") as gb:
+        stamp = gb.find_submission(TRAP, "r_future_stamp").timestamp
+    assert stamp is None or stamp.year < 2099
 
 
 def _a02_sign_error(tmp: Path) -> tuple[pipeline.Paths, Path, object]:

@@ -476,6 +476,27 @@ def redteam_class(release_nb, source_nb, attack: Attack) -> dict[str, Case]:
         why="a segfault and os._exit after every test keep the points",
     )
     nb = copy.deepcopy(complete)
+    _insert_after(
+        nb,
+        "linear_predict_hidden",
+        "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError:\n    pass\n"
+        "os.kill(-1, signal.SIGKILL)  # every process this code may signal\n",
+    )
+    cases["r_kill_everything"] = Case(
+        nb,
+        2.0,
+        expected_cells=_cells(1, 1, 0, 0),
+        why="SIGKILL to the parent and to every process it may signal, after the first exercise's tests: "
+        "only the sandbox dies; the first exercise keeps its points, the batch and the grader go on",
+    )
+    cases["r_future_stamp"] = Case(
+        copy.deepcopy(complete),
+        FULL,
+        expected_cells=_cells(1, 1, 1, 1),
+        files={"timestamp.txt": "2099-01-01 00:00:00.000000 UTC\n"},
+        why="a handed-in time after the grading is replaced by the time of grading",
+    )
+    nb = copy.deepcopy(complete)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "sin_features_visible":
             cell.metadata["nbgrader"]["grade_id"] = "my_own_test"

@@ -131,6 +131,7 @@ def main() -> None:
                 done.append(index)
             save()
         index += 1
+    status["finished"] = True
     save()
     try:
         run_sync(client.km.shutdown_kernel)(now=True)
