@@ -64,6 +64,8 @@ class Paths:
 
 
 STATUSES = ("graded", "timeout", "out-of-memory", "crashed", "unreadable", "refused", "error")
+# a submission the judge scored (what a crash, a timeout or running out of memory left keeps its points)
+SCORED = ("graded", "timeout", "out-of-memory", "crashed")
 
 
 @dataclass
@@ -700,12 +702,12 @@ def feedback(paths: Paths, rows: list[GradeRow] | None = None) -> list[Path]:
     rows = load_rows(paths) if rows is None else rows
     made = []
     # One nbgrader run per assignment (feedback executes nothing), then per student only as a fallback.
-    for assignment in sorted({r.assignment for r in rows if r.status == "graded"}):
+    for assignment in sorted({r.assignment for r in rows if r.status in SCORED}):
         run_nbgrader(["generate_feedback", assignment, "--force"], paths)
     for row in rows:
         dest = paths.out / "feedback" / row.assignment / f"{row.student}.html"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if row.status == "graded":
+        if row.status in SCORED:
             produced = sorted((paths.feedback / row.student / row.assignment).glob("*.html"))
             if not produced:
                 run_nbgrader(
@@ -734,10 +736,65 @@ def feedback(paths: Paths, rows: list[GradeRow] | None = None) -> list[Path]:
     return made
 
 
+def with_gradebook_scores(paths: Paths, rows: list[GradeRow], everyone: bool = True) -> list[GradeRow]:
+    """The rows with the gradebook's scores: scored rows take their score and cell points from it (where
+    a grader may have changed them in the formgrader), and, with ``everyone``, every submission graded
+    there but not by this command line (the formgrader's Autograde button) gets a row of its own."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not paths.db.is_file():
+        return rows
+    out, seen = [], set()
+    with Gradebook(f"sqlite:///{paths.db}") as gb:
+        for row in rows:
+            seen.add((row.student, row.assignment))
+            if row.status not in SCORED:
+                out.append(row)
+                continue
+            try:
+                submission = gb.find_submission(row.assignment, row.student)
+            except MissingEntry:
+                out.append(row)
+                continue
+            cells = {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
+            out.append(
+                replace(
+                    row, score=float(submission.score), max_score=float(submission.max_score), cells=cells
+                )
+            )
+        for assignment in gb.assignments if everyone else []:
+            for submission in assignment.submissions:
+                key = (submission.student.id, assignment.name)
+                if key in seen:
+                    continue
+                records = judging.read_status(paths.work, *key)
+                status = next((r["status"] for r in records if r["status"] != "graded"), "graded")
+                cells = {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
+                out.append(
+                    GradeRow(
+                        key[0],
+                        key[1],
+                        status,
+                        float(submission.score),
+                        float(submission.max_score),
+                        cells,
+                        "graded outside this command line (the formgrader)",
+                    )
+                )
+    return sorted(out, key=lambda r: (r.assignment, r.student))
+
+
 def export(paths: Paths, rows: list[GradeRow] | None = None, dest: Path | None = None) -> Path:
     """Write the grades: ``grades.csv`` (one line per student and assignment: status, score, note) and,
-    beside it, ``grades_<assignment>.csv`` with the points of every graded cell. Returns the summary."""
-    rows = load_rows(paths) if rows is None else rows
+    beside it, ``grades_<assignment>.csv`` with the points of every graded cell. Returns the summary.
+
+    Scores come from nbgrader's gradebook (``with_gradebook_scores``), statuses and notes from the rows;
+    without ``rows``, every submission of the gradebook is exported."""
+    rows = (
+        with_gradebook_scores(paths, load_rows(paths))
+        if rows is None
+        else with_gradebook_scores(paths, rows, everyone=False)
+    )
     dest = dest or paths.out / "grades.csv"
     dest.parent.mkdir(parents=True, exist_ok=True)
     head = ["student", "assignment", "status", "score", "max_score"]

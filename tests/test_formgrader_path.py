@@ -80,3 +80,14 @@ def test_the_button_ran_the_judge_in_the_sandbox(graded_twice):
     for name in students:
         status = list((button.work / "judged" / "students" / name / A01).glob("*.json"))
         assert status, f"no judge status for {name}: the button did not go through JudgeInSandbox"
+
+
+def test_export_reads_the_gradebook_so_it_lists_what_the_button_graded(graded_twice):
+    cli, button, rows, _, students = graded_twice
+    path = pipeline.export(button, dest=button.out / "grades.csv")  # no rows: the whole gradebook
+    lines = path.read_text().splitlines()
+    by_student = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert sorted(by_student) == sorted(students)
+    expected = {r.student: r.score for r in rows}
+    for name in students:
+        assert float(by_student[name][3]) == expected[name]
