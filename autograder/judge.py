@@ -50,6 +50,7 @@ import nbformat
 from autograder import sandbox
 from autograder.remote import Connection, JudgeError
 from autograder.sandboxed import wire
+from course.check import GRADER_ENV
 
 SANDBOXED_DIR = Path(__file__).resolve().parent / "sandboxed"
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.DOTALL)
@@ -314,6 +315,7 @@ def _sandbox_env(scratch: Path, socket_path: Path, edition: Path) -> dict[str, s
         "MKL_NUM_THREADS": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "COURSE_JUDGE_SOCKET": str(socket_path),
+        GRADER_ENV: "1",  # the notebook's check-my-work cell stays idle
         "LANG": "C.UTF-8",
     }
 
@@ -322,7 +324,6 @@ def execute(
     nb,
     tests: list[TestCell],
     run: Run,
-    objects_for: Callable[[Connection, TestCell], list[tuple[str, list[Any]]]],
     *,
     edition: Path,
     limits: sandbox.Limits,
@@ -386,21 +387,10 @@ def execute(
                 pending.discard(grade_id)
                 test = by_id[grade_id]
                 deadline = time.monotonic() + min(limits.cell_seconds, proc.remaining())
-                conn = Connection(sock, deadline)
                 start = time.monotonic()
-                verdict_parts = []
-                for key, objects in objects_for(conn, test):
-                    verdict_parts.append(_run_check_or_missing(key, objects))
-                conn.done()
-                passed = all(p for p, _, _ in verdict_parts) and bool(verdict_parts)
-                message = next((m for p, m, _ in verdict_parts if not p), "")
-                if not verdict_parts:
-                    message = "this test has no check the grader knows; tell the instructor"
-                printed = "".join(pr for _, _, pr in verdict_parts)
+                passed, message, printed = judge_cell(Connection(sock, deadline), test)
                 record(Verdict(grade_id, passed, message, printed, time.monotonic() - start, number))
         outcome = proc.wait()
-    except sandbox.SandboxUnavailable:
-        raise
     finally:
         if proc is not None and proc.alive():
             proc.kill()
@@ -417,39 +407,41 @@ def execute(
             executed = None
     shutil.rmtree(base, ignore_errors=True)
     runner_seconds = 0.0
-    if executed is not None:
-        cells = executed.metadata.get("course_runner", {}).get("cells", {})
-        with contextlib.suppress(Exception):
-            runner_seconds = sum(float(c.get("seconds", 0)) for c in cells.values())
+    with contextlib.suppress(Exception):
+        runner_seconds = sum(float(c.get("seconds", 0)) for c in runner_cells(executed).values())
     return executed, outcome, runner_seconds
 
 
-def _objects_for(conn: Connection, test: TestCell) -> list[tuple[str, list[Any]]]:
-    out = []
+def judge_cell(conn: Connection, test: TestCell) -> tuple[bool, str, str]:
+    """Every check of one hidden test cell on the notebook's objects: (passed, why not, what they printed)."""
+    parts = []
     for key, names in test.calls:
-        objects: list[Any] = []
         try:
             objects = [conn.get(name) for name in names]
         except NameError as err:
-            objects = _Missing(f"{err}: run the cell that defines it (or restore its name)")
-        except Exception as err:  # noqa: BLE001
-            objects = _Missing(_one_line(err))
-        out.append((key, objects))
-    return out
+            parts.append((False, f"{err}: run the cell that defines it (or restore its name)", ""))
+            continue
+        except Exception as err:  # noqa: BLE001 (a failure to fetch is the student's, a verdict)
+            parts.append((False, _one_line(err), ""))
+            continue
+        parts.append(run_check(key, objects))
+    conn.done()
+    if not parts:
+        return False, "this test has no check the grader knows; tell the instructor", ""
+    message = next((m for p, m, _ in parts if not p), "")
+    return all(p for p, _, _ in parts), message, "".join(pr for _, _, pr in parts)
 
 
-class _Missing(list):
-    """In place of the objects of a check whose objects could not be fetched."""
-
-    def __init__(self, why: str):
-        super().__init__()
-        self.why = why
+def runner_cells(executed) -> dict:
+    """The runner's record of each code cell of an executed notebook: cell index (str) -> status, seconds."""
+    return executed.metadata.get("course_runner", {}).get("cells", {}) if executed is not None else {}
 
 
-def _run_check_or_missing(key: str, objects: Any) -> tuple[bool, str, str]:
-    if isinstance(objects, _Missing):
-        return False, objects.why, ""
-    return run_check(key, objects)
+def ran_clean(executed, index: int) -> bool:
+    """Whether cell ``index`` ran to its end in the sandbox without an error output."""
+    if runner_cells(executed).get(str(index), {}).get("status") != "ok":
+        return False
+    return not any(o.get("output_type") == "error" for o in executed.cells[index].get("outputs", []))
 
 
 # ---- the whole submission ----------------------------------------------------------------------------
@@ -507,19 +499,12 @@ def reference_prefix(upstream: dict) -> str:
 def second_run(tests: list[TestCell], second: dict[str, dict], verdicts: dict, executed) -> Run | None:
     """The run that judges downstream tasks again with the reference's upstream answers: only those that
     lost points in the first run (their hidden verdict, or one of their visible cells). None: no need."""
-    cells = executed.metadata.get("course_runner", {}).get("cells", {}) if executed is not None else {}
-
-    def ran_clean(test: TestCell) -> bool:
-        if cells.get(str(test.index), {}).get("status") != "ok":
-            return False
-        return not any(o.get("output_type") == "error" for o in executed.cells[test.index].get("outputs", []))
-
     again = set()
     for g in second:
         if not (verdicts.get(g) and verdicts[g].passed):
             again.add(g)
         for test in tests:
-            if test.kind == "visible" and g in test.confirmed_by and not ran_clean(test):
+            if test.kind == "visible" and g in test.confirmed_by and not ran_clean(executed, test.index):
                 again.add(g)
     if not again:
         return None
@@ -574,7 +559,6 @@ def judge_notebook(
                 nb,
                 tests,
                 run,
-                _objects_for,
                 edition=edition,
                 limits=limits,
                 unsafe=unsafe,
@@ -600,7 +584,7 @@ def judge_notebook(
                 notes.append("the notebook could not be run to the end (the kernel or the runner died)")
             else:
                 runner = executed.metadata.get("course_runner", {})
-                cells = runner.get("cells", {})
+                cells = runner_cells(executed)
                 kinds = {c.get("status") for c in cells.values() if isinstance(c, dict)}
                 if not runner.get("finished"):
                     status = "crashed"
@@ -657,16 +641,9 @@ def _with_verdicts(nb, executed_runs: list, runs: list[Run], tests: list[TestCel
         if len(runs) > 1 and test.grade_id in runs[1].prefixes:
             number = 2
         executed = executed_runs[number - 1] if len(executed_runs) >= number else None
-        ran, outputs = None, []
-        if executed is not None:
-            ran = (
-                executed.metadata.get("course_runner", {})
-                .get("cells", {})
-                .get(str(test.index), {})
-                .get("status")
-            )
-            outputs = _harmless(executed.cells[test.index].get("outputs", []))
-        if ran != "ok" or any(o.get("output_type") == "error" for o in outputs):
+        ran = runner_cells(executed).get(str(test.index), {}).get("status")
+        outputs = _harmless(executed.cells[test.index].get("outputs", [])) if executed is not None else []
+        if not ran_clean(executed, test.index):
             if not any(o.get("output_type") == "error" for o in outputs):
                 why = (
                     "the cell ran past the time limit"

@@ -9,6 +9,7 @@ through nbgrader, the gradebook. The notebooks are sanitised (``preprocessors.sa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing as mp
@@ -77,19 +78,12 @@ def judge_cached(
         return judge.Judged.from_json(cached.read_text())
     if not unsafe and (reason := sandbox.unavailable_reason()):
         raise sandbox.SandboxUnavailable(f"{reason}; grading without a sandbox needs --unsafe")
-    result = judge.judge_notebook(
-        nb,
-        assignment,
-        solution_nb=solution_notebook(source, assignment, notebook),
-        edition=edition(work, assignment, source),
-        seed=judge.seed_root(judge.course_secret(work), digest),
-        limits=limits,
-        unsafe=unsafe,
+    job = Job(
+        assignment, notebook, nbformat.writes(nb), judge.seed_root(judge.course_secret(work), digest), digest
     )
-    if unsafe:
-        result.notes.append("graded WITHOUT a sandbox (--unsafe)")
-    _write_atomic(cached, result.to_json())
-    return result
+    text = run_job(job, limits, unsafe, str(work), str(source))
+    _write_atomic(cached, text)
+    return judge.Judged.from_json(text)
 
 
 def status_path(work: Path, student: str, assignment: str, notebook: str) -> Path:
@@ -147,6 +141,8 @@ def run_job(job: Job, limits: sandbox.Limits, unsafe: bool, work: str = "", sour
         limits=limits,
         unsafe=unsafe,
     )
+    if unsafe:
+        result.notes.append("graded WITHOUT a sandbox (--unsafe)")
     return result.to_json()
 
 
@@ -169,35 +165,26 @@ def prejudge(
         return 0
     for assignment in sorted({j.assignment for j in todo}):
         edition(work, assignment, source)  # built once here, never by two workers at the same time
-    done = 0
     if scheduler:
-        from distributed import Client, as_completed
+        from distributed import Client
+        from distributed import as_completed as completed
 
-        with Client(scheduler) as client:
-            # the work and source folders must be reachable at the same paths on the workers (a shared disk)
-            futures = {
-                client.submit(run_job, j, limits, unsafe, str(work), str(source), pure=False): j for j in todo
-            }
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    _write_atomic(cache_path(work, job.digest, limits), future.result())
-                    done += 1
-                except Exception as err:  # noqa: BLE001 (one failed job never stops the batch)
-                    log(
-                        f"judging {job.assignment}/{job.notebook} ({job.digest[:8]}) "
-                        f"failed on a worker: {err}"
-                    )
-        return done
-    # Worker processes, not threads: judging a notebook sets process-wide state (the checks' seed key,
-    # ``checks.core.set_seed_root``, and ``sys.stdout`` while a check runs), which threads would share.
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(run_job, j, limits, unsafe, str(work), str(source)): j for j in todo}
-        for future in as_completed_local(futures):
+        pool = Client(scheduler)
+        submit = functools.partial(pool.submit, pure=False)
+        # the work and source folders must be reachable at the same paths on the workers (a shared disk)
+    else:
+        # Worker processes, not threads: judging a notebook sets process-wide state (the checks' seed key,
+        # ``checks.core.set_seed_root``, and ``sys.stdout`` while a check runs), which threads would share.
+        pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp.get_context("spawn"))
+        submit, completed = pool.submit, as_completed_local
+    done = 0
+    with pool:
+        futures = {submit(run_job, j, limits, unsafe, str(work), str(source)): j for j in todo}
+        for future in completed(futures):
             job = futures[future]
             try:
                 _write_atomic(cache_path(work, job.digest, limits), future.result())
                 done += 1
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:  # noqa: BLE001 (one failed job never stops the batch)
                 log(f"judging {job.assignment}/{job.notebook} ({job.digest[:8]}) failed: {err}")
     return done

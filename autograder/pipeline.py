@@ -451,13 +451,25 @@ def _scores_from_gradebook(
 
     with Gradebook(f"sqlite:///{paths.db}") as gb:
         submission = gb.find_submission(assignment, student)
-        cells, notes = {}, []
-        for nb in submission.notebooks:
-            for grade in nb.grades:
-                cells[grade.name] = float(grade.score)
-                if grade.needs_manual_grade:
-                    notes.append(f"{grade.name} needs manual grading")
-        return float(submission.score), float(submission.max_score), cells, notes
+        notes = [
+            f"{g.name} needs manual grading"
+            for nb in submission.notebooks
+            for g in nb.grades
+            if g.needs_manual_grade
+        ]
+        return float(submission.score), float(submission.max_score), _cell_scores(submission), notes
+
+
+def _cell_scores(submission) -> dict[str, float]:
+    """Grade id -> points of a gradebook submission, in notebook order."""
+    return {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
+
+
+def _judge_status(paths: Paths, student: str, assignment: str) -> tuple[str, list[str]]:
+    """What the judge recorded for a submission: its status (the first that is not ``graded``) and notes."""
+    records = judging.read_status(paths.work, student, assignment)
+    status = next((r["status"] for r in records if r["status"] != "graded"), "graded")
+    return status, [n for r in records for n in r["notes"]]
 
 
 def max_score(paths: Paths, assignment: str) -> tuple[float, dict[str, float]]:
@@ -540,11 +552,8 @@ def grade_student(
         note = f"nbgrader could not grade it: {last}"
         return GradeRow(student, assignment, status, 0.0, total, zero, "; ".join([note, *notes]), seconds)
     score, total, cells, manual = _scores_from_gradebook(paths, assignment, student)
-    status = "graded"
-    for record in judging.read_status(paths.work, student, assignment):
-        if record["status"] != "graded" and status == "graded":
-            status = record["status"]
-        notes += [n for n in record["notes"] if n not in notes]
+    status, judged = _judge_status(paths, student, assignment)
+    notes += [n for n in dict.fromkeys(judged) if n not in notes]
     return GradeRow(student, assignment, status, score, total, cells, "; ".join(notes + manual), seconds)
 
 
@@ -756,10 +765,12 @@ def with_gradebook_scores(paths: Paths, rows: list[GradeRow], everyone: bool = T
             except MissingEntry:
                 out.append(row)
                 continue
-            cells = {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
             out.append(
                 replace(
-                    row, score=float(submission.score), max_score=float(submission.max_score), cells=cells
+                    row,
+                    score=float(submission.score),
+                    max_score=float(submission.max_score),
+                    cells=_cell_scores(submission),
                 )
             )
         for assignment in gb.assignments if everyone else []:
@@ -767,17 +778,14 @@ def with_gradebook_scores(paths: Paths, rows: list[GradeRow], everyone: bool = T
                 key = (submission.student.id, assignment.name)
                 if key in seen:
                     continue
-                records = judging.read_status(paths.work, *key)
-                status = next((r["status"] for r in records if r["status"] != "graded"), "graded")
-                cells = {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
                 out.append(
                     GradeRow(
                         key[0],
                         key[1],
-                        status,
+                        _judge_status(paths, *key)[0],
                         float(submission.score),
                         float(submission.max_score),
-                        cells,
+                        _cell_scores(submission),
                         "graded outside this command line (the formgrader)",
                     )
                 )

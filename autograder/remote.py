@@ -73,7 +73,6 @@ class Connection:
         self.deadline = deadline
         self.proxies: dict[int, RemoteObject] = {}
         self.callbacks: dict[int, Callable] = {}
-        self.calls = 0
         self._sent_rngs: list[np.random.Generator] = []
 
     def _proxy(self, node: dict) -> Any:
@@ -83,9 +82,7 @@ class Connection:
         if not isinstance(key, int):
             raise StudentValueError("the notebook sent a malformed object reference")
         if key not in self.proxies:
-            self.proxies[key] = RemoteObject(
-                self, key, str(node.get("type", "?"))[:80], bool(node.get("callable"))
-            )
+            self.proxies[key] = RemoteObject(self, key, str(node.get("type", "?"))[:80])
         return self.proxies[key]
 
     def _encode_handle(self, value: Any) -> dict:
@@ -140,18 +137,18 @@ class Connection:
                 f"the notebook sent something that is not a plain value ({err})"
             ) from None
 
-    def request(self, message: dict, args: Any = None) -> Any:
-        """Send a request (``args``, if given, encoded into message['args']/['kwargs']...) and wait."""
+    def request(self, message: dict) -> Any:
+        """Send a request (its values under 'args', 'kwargs', 'value' and 'key' encoded) and wait for the
+        answer, running the callbacks the sandbox asks for meanwhile."""
+        containers = []  # a call's dict and list arguments, by position, to update as the call left them
+        if message.get("op") == "call":
+            flat = [*message["args"], *message["kwargs"].values()]
+            containers = [v if type(v) in (dict, list) else None for v in flat]
         enc = wire.Encoder(self._encode_handle)
         self._sent_rngs = []
         for key in ("args", "kwargs", "value", "key"):
             if key in message:
                 message[key] = enc.encode(message[key])
-        self.calls += 1
-        containers = []
-        if message.get("op") == "call":
-            flat = [*message.pop("_args"), *message.pop("_kwargs").values()]
-            containers = [v if type(v) in (dict, list) else None for v in flat]
         self._send(message, enc.arrays)
         sent, sent_rngs = enc.arrays, self._sent_rngs
         while True:
@@ -243,25 +240,15 @@ class RemoteObject:
 
     One proxy per object and connection, so identity, hashing and dict keys behave as in the notebook."""
 
-    __slots__ = ("_conn", "_key", "_type", "_callable")
+    __slots__ = ("_conn", "_key", "_type")
 
-    def __init__(self, conn: Connection, key: int, type_name: str, is_callable: bool):
+    def __init__(self, conn: Connection, key: int, type_name: str):
         object.__setattr__(self, "_conn", conn)
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_type", type_name)
-        object.__setattr__(self, "_callable", is_callable)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._conn.request(
-            {
-                "op": "call",
-                "target": self._key,
-                "args": args,
-                "kwargs": kwargs,
-                "_args": args,
-                "_kwargs": kwargs,
-            }
-        )
+        return self._conn.request({"op": "call", "target": self._key, "args": args, "kwargs": kwargs})
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
@@ -291,11 +278,6 @@ class RemoteObject:
 
     def __repr__(self) -> str:
         return f"<the notebook's {self._type}>"
-
-    @property
-    def remote_type_names(self) -> list[str]:
-        names = self._conn.request({"op": "type", "target": self._key})
-        return [str(n) for n in names] if isinstance(names, list) else []
 
 
 def remote_getattr(obj: RemoteObject, name: str) -> Any:

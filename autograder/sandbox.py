@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -170,9 +170,7 @@ def python_roots() -> list[Path]:
     return sorted(r for r in roots if not str(r).startswith("/usr"))
 
 
-def bwrap_command(
-    argv: list[str], scratch: Path, readonly: list[Path], env: dict[str, str], workdir: Path | None = None
-) -> list[str]:
+def bwrap_command(argv: list[str], scratch: Path, readonly: list[Path], env: dict[str, str]) -> list[str]:
     exe = bwrap()
     assert exe is not None
     cmd = [exe, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
@@ -180,7 +178,7 @@ def bwrap_command(
     cmd += _system_binds()
     for path in [*python_roots(), *readonly]:
         cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--bind", str(scratch), str(scratch), "--chdir", str(workdir or scratch), "--clearenv"]
+    cmd += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--clearenv"]
     for key, value in sorted(env.items()):
         cmd += ["--setenv", key, value]
     return [*cmd, "--", *argv]
@@ -247,10 +245,6 @@ class _Cgroup:
                     self.kill_all()
                     time.sleep(0.02)
 
-    @property
-    def active(self) -> bool:
-        return bool(self.paths)
-
 
 def _rlimits(limits: Limits):
     def apply() -> None:
@@ -291,7 +285,6 @@ class Outcome:
     timed_out: bool = False
     out_of_memory: bool = False
     dropped_bytes: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 class SandboxProcess:

@@ -33,8 +33,8 @@ from typing import Any
 
 # Set in the kernel of a check run: the notebook's own check cell must not start another run inside it.
 CHECKING_ENV = "COURSE_CHECKING"
-# Set by the course grader for its kernels (the reference library's path): no check runs while grading.
-GRADER_ENV = "COURSE_REFERENCE_PATH"
+# Set by the course grader in its sandbox (autograder/judge.py): no check runs while grading.
+GRADER_ENV = "COURSE_GRADING"
 CELL_TIMEOUT_S = 600
 
 SECTION = re.compile(r"^#{2,3}\s+(\d+)\.")

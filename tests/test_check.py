@@ -82,7 +82,7 @@ def small_notebook(with_check_cell: bool = True):
 
 def _env(**extra: str) -> dict[str, str]:
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    for key in ("COURSE_CHECKING", "COURSE_REFERENCE_PATH"):
+    for key in ("COURSE_CHECKING", "COURSE_GRADING"):
         env.pop(key, None)
     return {**env, **extra}
 
@@ -176,7 +176,7 @@ def test_check_my_work_in_the_notebook_runs_a_check_that_does_not_recurse(tmp_pa
 @pytest.mark.parametrize(
     "env, why",
     [
-        ({"COURSE_REFERENCE_PATH": "/grader/reference"}, "the course grader is running this notebook"),
+        ({"COURSE_GRADING": "1"}, "the course grader is running this notebook"),
         ({"COURSE_CHECKING": "1"}, "inside a check run"),
         ({}, "this is the instructor's full library"),
     ],

@@ -475,17 +475,16 @@ def redteam_class(release_nb, source_nb, attack: Attack) -> dict[str, Case]:
         expected_cells=_cells(1, 1, 1, 1),
         why="a segfault and os._exit after every test keep the points",
     )
-    nb = copy.deepcopy(complete)
-    _insert_after(
-        nb,
-        "linear_predict_hidden",
+    kill_all = (
         "import os, signal\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError:\n    pass\n"
-        "os.kill(-1, signal.SIGKILL)  # every process this code may signal\n",
+        "os.kill(-1, signal.SIGKILL)  # every process this code may signal\n"
     )
-    cases["r_kill_everything"] = Case(
-        nb,
+    case(
+        "r_kill_everything",
+        complete,
         2.0,
-        expected_cells=_cells(1, 1, 0, 0),
+        (1, 1, 0, 0),
+        extra=[("linear_predict_hidden", kill_all)],
         why="SIGKILL to the parent and to every process it may signal, after the first exercise's tests: "
         "only the sandbox dies; the first exercise keeps its points, the batch and the grader go on",
     )

@@ -36,10 +36,6 @@ def _student(label: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
 # ---- the training loop --------------------------------------------------------------------------------
 
 
-def _reference_library(name: str) -> Any:
-    return reference(name)
-
-
 def _student_library(fn: Any) -> Callable[[str], Any]:
     """``name -> object`` of the student's library ('core.module.Sequential'): the sandbox's edition in the
     judge, so the student's code is handed models and optimisers of its own side, never the reference's."""
@@ -62,9 +58,7 @@ def reference_he_normal(rng: np.random.Generator, shape: Any) -> Any:
     return reference("training.init.he_normal")(tuple(shape), rng, np.float64)
 
 
-def _mlp(
-    d: int, h: int, c: int, seed: int, seed2: int, library: Callable[[str], Any] = _reference_library
-) -> Any:
+def _mlp(d: int, h: int, c: int, seed: int, seed2: int, library: Callable[[str], Any] = reference) -> Any:
     """A float64 d-h-c ReLU net of ``library`` (the same He-normal weights every time it is built)."""
     Sequential = library("core.module.Sequential")
     Linear = library("layers.affine.Linear")

@@ -68,10 +68,11 @@ def _cell_size(rng: np.random.Generator, simulator: bool) -> tuple[int, int]:
 
 def _check_lstm_cell_forward_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
     forward = reference(spec.reference)
-    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
+    simulator = _simulator(make_kernel)
+    launches = spec.options["launches_sim" if simulator else "launches_gpu"]
     for trial, (block, dtype) in enumerate(zip(launches, spec.options["dtypes"], strict=True)):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        N, H = _cell_size(rng, _simulator(make_kernel))
+        N, H = _cell_size(rng, simulator)
         inputs = {
             "a": (3 * rng.standard_normal((N, 4 * H))).astype(dtype),
             "prev_c": rng.standard_normal((N, H)).astype(dtype),
@@ -100,10 +101,11 @@ def _check_lstm_cell_forward_kernel(spec: Spec, make_kernel: Callable[..., Any])
 def _check_lstm_cell_backward_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
     forward = reference("kernels.lstm_cell.lstm_cell_forward_numpy")
     backward = reference(spec.reference)
-    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
+    simulator = _simulator(make_kernel)
+    launches = spec.options["launches_sim" if simulator else "launches_gpu"]
     for trial, block in enumerate(launches):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        N, H = _cell_size(rng, _simulator(make_kernel))
+        N, H = _cell_size(rng, simulator)
         _, _, (gates, prev_c, tanh_c) = forward(
             3 * rng.standard_normal((N, 4 * H)), rng.standard_normal((N, H))
         )
@@ -125,10 +127,11 @@ def _check_lstm_cell_backward_kernel(spec: Spec, make_kernel: Callable[..., Any]
 
 def _check_softmax_rows_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
     softmax_rows = reference(spec.reference)
-    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
+    simulator = _simulator(make_kernel)
+    launches = spec.options["launches_sim" if simulator else "launches_gpu"]
     for trial, threads in enumerate(launches):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        if _simulator(make_kernel):
+        if simulator:
             N, D = int(rng.integers(1, 4)), int(rng.integers(1, 20))
         else:
             N, D = int(rng.integers(1, 100)), int(rng.integers(1, 3000))
@@ -154,10 +157,11 @@ def _matmul_operands(
 
 
 def _check_matmul_tiled_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
-    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
+    simulator = _simulator(make_kernel)
+    launches = spec.options["launches_sim" if simulator else "launches_gpu"]
     for trial, tile in enumerate(launches):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        inputs = _matmul_operands(rng, 10, 300, _simulator(make_kernel))
+        inputs = _matmul_operands(rng, 10, 300, simulator)
         (M, K), N = inputs["A"].shape, inputs["B"].shape[1]
         kernel = make_kernel(tile, _numba_dtype(make_kernel, np.float64))
         got = _launch(spec.task, kernel, (_blocks(N, tile), _blocks(M, tile)), (tile, tile), inputs, [(M, N)])
@@ -167,10 +171,11 @@ def _check_matmul_tiled_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> N
 
 
 def _check_matmul_register_blocked_kernel(spec: Spec, make_kernel: Callable[..., Any]) -> None:
-    launches = spec.options["launches_sim" if _simulator(make_kernel) else "launches_gpu"]
+    simulator = _simulator(make_kernel)
+    launches = spec.options["launches_sim" if simulator else "launches_gpu"]
     for trial, (BM, BN, BK, TM, TN) in enumerate(launches):
         rng = np.random.default_rng(check_seed(spec.task, trial))
-        inputs = _matmul_operands(rng, 14, 400, _simulator(make_kernel))
+        inputs = _matmul_operands(rng, 14, 400, simulator)
         (M, K), N = inputs["A"].shape, inputs["B"].shape[1]
         kernel = make_kernel(BM, BN, BK, TM, TN, _numba_dtype(make_kernel, np.float64))
         grid, block = (_blocks(N, BN), _blocks(M, BM)), (BN // TN, BM // TM)

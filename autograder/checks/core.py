@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.remote import RemoteObject, remote_getattr, type_name  # noqa: F401 (type_name: for the checks)
+
 REFERENCE_PACKAGE = "course_reference"
 REFERENCE_PATH_ENV = "COURSE_REFERENCE_PATH"
 
@@ -70,33 +72,13 @@ def sandbox_library(obj: Any, module: str, name: str) -> Any:
     library object (say its ``Graph``, to build a check's inputs there: the reference never crosses).
     In a kernel that runs the hidden cells itself (the solution notebooks under nbval) it is ``course``'s.
     """
-    from autograder.remote import RemoteObject
-
     if isinstance(obj, RemoteObject):
         return obj._conn.library(module, name)
     return getattr(importlib.import_module(module), name)
 
 
-def type_name(obj: Any) -> str:
-    """The class name of ``obj``; for a proxy, the class name of the notebook's object."""
-    from autograder.remote import type_name as remote_type_name
-
-    return remote_type_name(obj)
-
-
-def type_names(obj: Any) -> list[str]:
-    """The class names of ``obj``'s type and its bases (method resolution order), proxies included."""
-    from autograder.remote import RemoteObject
-
-    if isinstance(obj, RemoteObject):
-        return obj.remote_type_names
-    return [c.__name__ for c in type(obj).__mro__]
-
-
 def is_instance(obj: Any, cls: Any) -> bool:
     """``isinstance(obj, cls)``, also where ``obj`` or ``cls`` is a proxy (the notebook's object, class)."""
-    from autograder.remote import RemoteObject, remote_getattr
-
     if not isinstance(cls, RemoteObject):
         return not isinstance(obj, RemoteObject) and isinstance(obj, cls)
     if not isinstance(obj, RemoteObject):
@@ -106,8 +88,6 @@ def is_instance(obj: Any, cls: Any) -> bool:
 
 def class_name(cls: Any) -> str:
     """A class's name, also for a proxy of the notebook's class."""
-    from autograder.remote import RemoteObject, remote_getattr
-
     return str(remote_getattr(cls, "__name__")) if isinstance(cls, RemoteObject) else cls.__name__
 
 

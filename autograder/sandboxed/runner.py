@@ -10,6 +10,7 @@ again, and execution goes on after the failed cell. Each cell's outputs are capp
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -65,8 +66,6 @@ def main() -> None:
         nb.metadata["course_runner"] = status
         with open(out + ".tmp", "w") as f:
             nbformat.write(nb, f)
-        import os
-
         os.replace(out + ".tmp", out)
 
     client = NotebookClient(
